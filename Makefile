@@ -1,0 +1,49 @@
+# tatourney: `make up` runs the whole system locally, `make test` runs lint and every test.
+# Each target installs what it needs: the virtualenv from requirements/dev.txt, the npm
+# packages from package-lock.json, and the OS packages it uses when they are missing.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+
+.DEFAULT_GOAL := help
+.PHONY: help install install-os test lint format lock package up down bench bench-quick test-localstack
+
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+$(BIN)/.installed: requirements/dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements/dev.txt
+	touch $@
+
+node_modules/.installed: package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install-os: ## Install memcached, Java and Chromium from the OS packages where missing
+	scripts/ensure-os-packages memcached=memcached java=openjdk-17-jre-headless chromium=chromium
+
+install: $(BIN)/.installed node_modules/.installed install-os ## Install everything the targets need
+
+lint: $(BIN)/.installed ## ruff (lint and format check) and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: $(BIN)/.installed ## Apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+test: install lint ## Lint, then every test (real memcached and DynamoDB Local on loopback)
+	$(BIN)/pytest
+
+lock: ## Re-resolve requirements/dev.txt from requirements/dev.in
+	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/pip install --quiet -r requirements/dev.in
+	{ echo "# Resolved from dev.in by \`make lock\` (pip freeze of a fresh venv). Do not edit by hand."; \
+	  .venv-lock/bin/pip freeze; } > requirements/dev.txt
+	rm -rf .venv-lock
+
+-include mk/*.mk

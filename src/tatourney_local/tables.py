@@ -1,4 +1,4 @@
-"""The two tables as CreateTable requests: the local twin of modules/table (a test proves they agree)."""
+"""The two tables as CreateTable requests: the local twin of modules/table (tests prove it)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,1 @@
+"""tatourney: the shared library of the leaderboard, aggregate and invalidate functions."""

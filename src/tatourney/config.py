@@ -1,0 +1,148 @@
+"""Configuration from environment variables, read and validated once at cold start.
+
+A bad or missing value raises ConfigError naming the variable, so a misconfigured function fails
+its first invocation with a message that says what to fix instead of failing later, obscurely.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+
+class ConfigError(ValueError):
+    """An environment variable is missing or malformed."""
+
+
+def _required(env: Mapping[str, str], name: str) -> str:
+    value = env.get(name, "").strip()
+    if not value:
+        raise ConfigError(f"{name} must be set")
+    return value
+
+
+def _integer(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _endpoints(env: Mapping[str, str], name: str) -> tuple[tuple[str, int], ...]:
+    endpoints = []
+    for part in _required(env, name).split(","):
+        host, sep, port = part.strip().rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ConfigError(f"{name} must be host:port[,host:port...], got {part.strip()!r}")
+        endpoints.append((host, int(port)))
+    return tuple(endpoints)
+
+
+def _key_prefix(env: Mapping[str, str], name: str) -> str:
+    prefix = env.get(name, "").strip() or "tatourney"
+    # memcached keys are at most 250 bytes, printable ASCII without spaces.
+    if len(prefix) > 100 or not all(33 <= ord(c) <= 126 for c in prefix):
+        raise ConfigError(f"{name} must be 1-100 printable ASCII characters without spaces")
+    return prefix
+
+
+@dataclass(frozen=True)
+class CacheConfig:
+    endpoints: tuple[tuple[str, int], ...]
+    key_prefix: str
+    timeout_seconds: float
+
+    VARIABLES = ("CACHE_ENDPOINTS", "CACHE_KEY_PREFIX", "CACHE_TIMEOUT_MS")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> CacheConfig:
+        return cls(
+            endpoints=_endpoints(env, "CACHE_ENDPOINTS"),
+            key_prefix=_key_prefix(env, "CACHE_KEY_PREFIX"),
+            timeout_seconds=_integer(env, "CACHE_TIMEOUT_MS", 250, 10, 10_000) / 1000,
+        )
+
+
+@dataclass(frozen=True)
+class LeaderboardConfig:
+    stats_table: str
+    cache: CacheConfig
+    cache_ttl_seconds: int
+    stale_ttl_seconds: int
+    lease_ttl_seconds: int
+    lease_wait_seconds: float
+    retry_after_seconds: int
+    cache_item_limit_bytes: int
+    table_max_attempts: int
+
+    VARIABLES = (
+        "STATS_TABLE",
+        *CacheConfig.VARIABLES,
+        "CACHE_TTL_SECONDS",
+        "STALE_TTL_SECONDS",
+        "LEASE_TTL_SECONDS",
+        "LEASE_WAIT_MS",
+        "RETRY_AFTER_SECONDS",
+        "CACHE_ITEM_LIMIT_BYTES",
+        "TABLE_MAX_ATTEMPTS",
+    )
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> LeaderboardConfig:
+        return cls(
+            stats_table=_required(env, "STATS_TABLE"),
+            cache=CacheConfig.from_env(env),
+            cache_ttl_seconds=_integer(env, "CACHE_TTL_SECONDS", 300, 1, 30 * 86400),
+            stale_ttl_seconds=_integer(env, "STALE_TTL_SECONDS", 86400, 1, 30 * 86400),
+            lease_ttl_seconds=_integer(env, "LEASE_TTL_SECONDS", 5, 1, 60),
+            lease_wait_seconds=_integer(env, "LEASE_WAIT_MS", 1500, 0, 30_000) / 1000,
+            retry_after_seconds=_integer(env, "RETRY_AFTER_SECONDS", 5, 1, 3600),
+            cache_item_limit_bytes=_integer(
+                env, "CACHE_ITEM_LIMIT_BYTES", 1 << 20, 1024, 128 << 20
+            ),
+            table_max_attempts=_integer(env, "TABLE_MAX_ATTEMPTS", 3, 1, 10),
+        )
+
+
+@dataclass(frozen=True)
+class AggregateConfig:
+    games_table: str
+    stats_table: str
+    table_max_attempts: int
+
+    VARIABLES = ("GAMES_TABLE", "STATS_TABLE", "TABLE_MAX_ATTEMPTS")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> AggregateConfig:
+        return cls(
+            games_table=_required(env, "GAMES_TABLE"),
+            stats_table=_required(env, "STATS_TABLE"),
+            table_max_attempts=_integer(env, "TABLE_MAX_ATTEMPTS", 3, 1, 10),
+        )
+
+
+@dataclass(frozen=True)
+class InvalidateConfig:
+    cache: CacheConfig
+
+    VARIABLES = CacheConfig.VARIABLES
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> InvalidateConfig:
+        return cls(cache=CacheConfig.from_env(env))
+
+
+# The variables each function reads (besides Powertools' own POWERTOOLS_*), for the
+# Terraform tests to check that every one is set on the deployed function.
+FUNCTION_VARIABLES: dict[str, tuple[str, ...]] = {
+    "leaderboard": LeaderboardConfig.VARIABLES,
+    "aggregate": AggregateConfig.VARIABLES,
+    "invalidate": InvalidateConfig.VARIABLES,
+}

@@ -1,0 +1,199 @@
+"""The cache-aside read of the leaderboard (DESIGN.md, "The cache protocol").
+
+Hit: one round trip, get_many([board, generation]), and the board's generation equals the
+counter. Miss: one reader wins `add(lease)`, reads the generation, scans, and stores the board
+tagged with that generation; an invalidation in the meantime bumps the counter, so a late store
+can never be served. Readers that lose the lease serve the stale copy, or wait for the winner,
+then scan themselves (bounded). A cache failure sends the request to the table; a table failure
+serves the stale copy, else says when to retry.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from tatourney.board import Board, Entry, decode, encode, render
+from tatourney.cache import Cache, CacheUnavailable, LeaderboardKeys
+from tatourney.config import LeaderboardConfig
+from tatourney.table import StatsTable, TableUnavailable
+
+logger = logging.getLogger(__name__)
+
+WAIT_POLL_SECONDS = 0.025
+# memcached stores the key and a ~50-byte header in the same item as the value.
+ITEM_OVERHEAD_BYTES = 512
+
+
+class Source(enum.StrEnum):
+    HIT = "HIT"  # cached board of the current generation
+    MISS = "MISS"  # built from the table for this request
+    STALE = "STALE"  # last good board, served while the table is unreadable or being rebuilt
+
+
+@dataclass(frozen=True)
+class Served:
+    board: Board
+    source: Source
+
+
+@dataclass(frozen=True)
+class Unavailable:
+    """Nothing to serve: the table could not be read and no copy is cached."""
+
+    retry_after_seconds: int
+    reason: str
+
+
+Answer = Served | Unavailable
+
+
+def new_generation() -> int:
+    """A random 63-bit start, so a counter re-created after eviction never repeats an old value."""
+    return secrets.randbits(63)
+
+
+class Leaderboard:
+    def __init__(
+        self,
+        cache: Cache,
+        table: StatsTable,
+        config: LeaderboardConfig,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._cache = cache
+        self._table = table
+        self._config = config
+        self._keys = LeaderboardKeys.for_prefix(config.cache.key_prefix)
+        self._clock = clock
+
+    def read(self) -> Answer:
+        try:
+            current = self._current_entry()
+        except CacheUnavailable as error:
+            logger.warning("cache unavailable, reading the table", extra={"error": str(error)})
+            return self._scan_without_cache()
+        if current is not None:
+            return Served(current.board, Source.HIT)
+        return self._rebuild()
+
+    def _current_entry(self) -> Entry | None:
+        """The cached board if it was built under the current generation."""
+        found = self._cache.get_many([self._keys.board, self._keys.generation])
+        entry = decode(found.get(self._keys.board))
+        generation = found.get(self._keys.generation)
+        if entry is None or generation is None or entry.generation != int(generation):
+            return None
+        return entry
+
+    def _rebuild(self) -> Answer:
+        token = secrets.token_hex(8).encode()
+        try:
+            won = self._cache.add(self._keys.lease, token, self._config.lease_ttl_seconds)
+        except CacheUnavailable as error:
+            logger.warning("cache unavailable, reading the table", extra={"error": str(error)})
+            return self._scan_without_cache()
+        if won:
+            try:
+                return self._scan_and_store()
+            finally:
+                self._release_lease()
+        stale = self._stale_board()
+        if stale is not None:
+            return Served(stale, Source.STALE)
+        fresh = self._wait_for_winner()
+        if fresh is not None:
+            return Served(fresh, Source.HIT)
+        logger.info("lease holder did not finish in time, scanning")
+        return self._scan_and_store()
+
+    def _scan_and_store(self) -> Answer:
+        try:
+            generation = self._generation()
+        except CacheUnavailable as error:
+            logger.warning("cache unavailable, reading the table", extra={"error": str(error)})
+            return self._scan_without_cache()
+        try:
+            board = render(self._table.scan().rows, self._clock())
+        except TableUnavailable as error:
+            return self._when_table_unavailable(error)
+        self._store(Entry(generation, board))
+        return Served(board, Source.MISS)
+
+    def _generation(self) -> int:
+        """The counter, created with a random start if it was never set or was evicted."""
+        found = self._cache.get_many([self._keys.generation]).get(self._keys.generation)
+        if found is None:
+            self._cache.add(self._keys.generation, b"%d" % new_generation(), 0)
+            found = self._cache.get_many([self._keys.generation]).get(self._keys.generation)
+            if found is None:
+                raise CacheUnavailable("generation counter could not be created")
+        return int(found)
+
+    def _store(self, entry: Entry) -> None:
+        """Cache the board and its stale copy; a value that does not fit is skipped, logged."""
+        value = encode(entry)
+        limit = self._config.cache_item_limit_bytes - ITEM_OVERHEAD_BYTES
+        if len(value) > limit:
+            logger.warning(
+                "board too large to cache, skipped",
+                extra={"value_bytes": len(value), "limit_bytes": limit},
+            )
+            return
+        stale_value = encode(Entry(0, entry.board))
+        try:
+            self._cache.set(self._keys.board, value, self._config.cache_ttl_seconds)
+            self._cache.set(self._keys.stale, stale_value, self._config.stale_ttl_seconds)
+        except CacheUnavailable as error:
+            logger.warning("board not cached", extra={"error": str(error)})
+
+    def _stale_board(self) -> Board | None:
+        try:
+            entry = decode(self._cache.get_many([self._keys.stale]).get(self._keys.stale))
+        except CacheUnavailable:
+            return None
+        return None if entry is None else entry.board
+
+    def _wait_for_winner(self) -> Board | None:
+        deadline = time.monotonic() + self._config.lease_wait_seconds
+        while time.monotonic() < deadline:
+            time.sleep(WAIT_POLL_SECONDS)
+            try:
+                entry = self._current_entry()
+            except CacheUnavailable:
+                return None
+            if entry is not None:
+                return entry.board
+        return None
+
+    def _release_lease(self) -> None:
+        # Deleting a lease that expired and was taken by another reader costs at most one
+        # extra scan; memcached has no compare-and-delete to rule that out.
+        # If memcached is unreachable the lease expires by itself after LEASE_TTL_SECONDS.
+        with contextlib.suppress(CacheUnavailable):
+            self._cache.delete(self._keys.lease)
+
+    def _scan_without_cache(self) -> Answer:
+        try:
+            return Served(render(self._table.scan().rows, self._clock()), Source.MISS)
+        except TableUnavailable as error:
+            return self._unavailable(error)
+
+    def _when_table_unavailable(self, error: TableUnavailable) -> Answer:
+        stale = self._stale_board()
+        if stale is not None:
+            logger.warning("table unavailable, serving stale", extra={"error": str(error)})
+            return Served(stale, Source.STALE)
+        return self._unavailable(error)
+
+    def _unavailable(self, error: TableUnavailable) -> Unavailable:
+        logger.error(
+            "table unavailable and nothing cached",
+            extra={"error": str(error), "throttled": error.throttled},
+        )
+        return Unavailable(self._config.retry_after_seconds, str(error))

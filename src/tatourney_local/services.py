@@ -163,25 +163,34 @@ class DynamoDBLocal:
         return service
 
     def client(self) -> DynamoDBClient:
-        return boto3.client(
-            "dynamodb",
-            endpoint_url=self.endpoint_url,
-            region_name=REGION,
-            aws_access_key_id=LOCAL_KEY_ID,
-            aws_secret_access_key=LOCAL_SECRET,
-        )
+        return dynamodb_client(self.endpoint_url)
 
     def streams_client(self) -> DynamoDBStreamsClient:
-        return boto3.client(
-            "dynamodbstreams",
-            endpoint_url=self.endpoint_url,
-            region_name=REGION,
-            aws_access_key_id=LOCAL_KEY_ID,
-            aws_secret_access_key=LOCAL_SECRET,
-        )
+        return streams_client(self.endpoint_url)
 
     def stop(self) -> None:
         stop_process(self.process)
+
+
+def dynamodb_client(endpoint_url: str) -> DynamoDBClient:
+    """A client for a local DynamoDB endpoint (DynamoDB Local, or LocalStack)."""
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=endpoint_url,
+        region_name=REGION,
+        aws_access_key_id=LOCAL_KEY_ID,
+        aws_secret_access_key=LOCAL_SECRET,
+    )
+
+
+def streams_client(endpoint_url: str) -> DynamoDBStreamsClient:
+    return boto3.client(
+        "dynamodbstreams",
+        endpoint_url=endpoint_url,
+        region_name=REGION,
+        aws_access_key_id=LOCAL_KEY_ID,
+        aws_secret_access_key=LOCAL_SECRET,
+    )
 
 
 @contextmanager
@@ -199,14 +208,14 @@ def local_services() -> Iterator[tuple[Memcached, DynamoDBLocal]]:
 
 
 def lambda_environment(
-    memcached: Memcached, dynamodb: DynamoDBLocal, games: str, stats: str
+    cache_endpoint: str, aws_endpoint_url: str, games: str, stats: str
 ) -> dict[str, str]:
-    """The environment the handlers read, pointed at the local services."""
+    """The environment the handlers read, pointed at local services (host:port, URL)."""
     return {
         "GAMES_TABLE": games,
         "STATS_TABLE": stats,
-        "CACHE_ENDPOINTS": memcached.endpoint,
-        "AWS_ENDPOINT_URL": dynamodb.endpoint_url,
+        "CACHE_ENDPOINTS": cache_endpoint,
+        "AWS_ENDPOINT_URL": aws_endpoint_url,
         "AWS_DEFAULT_REGION": REGION,
         "AWS_ACCESS_KEY_ID": LOCAL_KEY_ID,
         "AWS_SECRET_ACCESS_KEY": LOCAL_SECRET,

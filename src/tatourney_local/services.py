@@ -90,12 +90,14 @@ class Memcached:
 
     @classmethod
     def start(
-        cls, port: int | None = None, memory_mb: int = 64, item_size: str = "1m"
+        cls, port: int | None = None, memory_mb: int = 64, item_size_bytes: int = 1 << 20
     ) -> Memcached:
         binary = _require("memcached", "run `make install-os` (Debian package memcached)")
         port = port or free_port()
         command = [binary, "-l", LOOPBACK, "-p", str(port), "-U", "0", "-m", str(memory_mb)]
-        command += ["-I", item_size]
+        command += ["-I", str(item_size_bytes)]
+        if item_size_bytes < 1 << 20:  # the default slab chunk (512 KiB) must not exceed -I
+            command += ["-o", f"slab_chunk_max={item_size_bytes // 2}"]
         if os.geteuid() == 0:
             command += ["-u", "root"]  # memcached refuses to run as root unless told which user
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

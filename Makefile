@@ -46,4 +46,8 @@ lock: ## Re-resolve requirements/dev.txt from requirements/dev.in
 	  .venv-lock/bin/pip freeze; } > requirements/dev.txt
 	rm -rf .venv-lock
 
+
+test-localstack: install ## The integration tests against LocalStack's DynamoDB (LOCALSTACK_ENDPOINT, default http://127.0.0.1:4566); memcached stays local
+	LOCALSTACK_ENDPOINT=$${LOCALSTACK_ENDPOINT:-http://127.0.0.1:4566} $(BIN)/pytest -m localstack
+
 -include mk/*.mk

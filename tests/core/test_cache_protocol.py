@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from tatourney.cache import Cache, LeaderboardKeys
+from tatourney.cache import DEAD_NODE_SECONDS, Cache, LeaderboardKeys
 from tatourney.config import CacheConfig
 from tatourney.invalidation import Invalidator
 from tatourney.leaderboard import Served, Source, Unavailable
@@ -370,3 +370,21 @@ def test_memcached_refusing_a_value_its_limit_is_smaller_than_configured_still_s
     )
     answers = [reader.leaderboard.read() for _ in range(2)]
     assert all(isinstance(a, Served) and len(players(a)) == 3000 for a in answers)
+
+
+def test_cache_is_used_again_once_memcached_is_back(
+    make_reader: Callable[..., Reader], aws: LocalAws, tables: TableNames, own_memcached: Memcached
+) -> None:
+    aws.put_stats(tables.stats, TEN_PLAYERS)
+    reader = make_reader(cache_endpoints=own_memcached.endpoint)
+    reader.leaderboard.read()
+    own_memcached.stop()
+    assert reader.leaderboard.read().source is Source.MISS  # type: ignore[union-attr]
+
+    restarted = Memcached.start(port=own_memcached.port)
+    try:
+        time.sleep(DEAD_NODE_SECONDS + 0.5)  # the node is set aside this long, then retried
+        assert reader.leaderboard.read().source is Source.MISS  # type: ignore[union-attr]
+        assert reader.leaderboard.read().source is Source.HIT  # type: ignore[union-attr]
+    finally:
+        restarted.stop()

@@ -76,8 +76,7 @@ class Leaderboard:
         try:
             current = self._current_entry()
         except CacheUnavailable as error:
-            logger.warning("cache unavailable, reading the table", extra={"error": str(error)})
-            return self._scan_without_cache()
+            return self._scan_without_cache(error)
         if current is not None:
             return Served(current.board, Source.HIT)
         return self._rebuild()
@@ -96,8 +95,7 @@ class Leaderboard:
         try:
             won = self._cache.add(self._keys.lease, token, self._config.lease_ttl_seconds)
         except CacheUnavailable as error:
-            logger.warning("cache unavailable, reading the table", extra={"error": str(error)})
-            return self._scan_without_cache()
+            return self._scan_without_cache(error)
         if won:
             try:
                 return self._scan_and_store()
@@ -116,8 +114,7 @@ class Leaderboard:
         try:
             generation = self._generation()
         except CacheUnavailable as error:
-            logger.warning("cache unavailable, reading the table", extra={"error": str(error)})
-            return self._scan_without_cache()
+            return self._scan_without_cache(error)
         try:
             board = render(self._table.scan().rows, self._clock())
         except TableUnavailable as error:
@@ -178,11 +175,12 @@ class Leaderboard:
         with contextlib.suppress(CacheUnavailable):
             self._cache.delete(self._keys.lease)
 
-    def _scan_without_cache(self) -> Answer:
+    def _scan_without_cache(self, error: CacheUnavailable) -> Answer:
+        logger.warning("cache unavailable, reading the table", extra={"error": str(error)})
         try:
             return Served(render(self._table.scan().rows, self._clock()), Source.MISS)
-        except TableUnavailable as error:
-            return self._unavailable(error)
+        except TableUnavailable as table_error:
+            return self._unavailable(table_error)
 
     def _when_table_unavailable(self, error: TableUnavailable) -> Answer:
         stale = self._stale_board()

@@ -78,11 +78,33 @@ def _require(command: str, hint: str) -> str:
 
 
 @dataclass
-class Memcached:
-    """A memcached server on loopback; `endpoint` is what CACHE_ENDPOINTS takes."""
+class LocalServer:
+    """A server process this module started, listening on a loopback port."""
 
     process: subprocess.Popen[bytes]
     port: int
+
+    @staticmethod
+    def launch(
+        command: list[str], port: int, timeout: float, cwd: Path | None = None
+    ) -> subprocess.Popen[bytes]:
+        """Start `command` and wait until it listens on `port`; stopped again if it never does."""
+        process = subprocess.Popen(
+            command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        try:
+            wait_for_port(port, process, timeout)
+        except ServiceError:
+            stop_process(process)
+            raise
+        return process
+
+    def stop(self) -> None:
+        stop_process(self.process)
+
+
+class Memcached(LocalServer):
+    """A memcached server on loopback; `endpoint` is what CACHE_ENDPOINTS takes."""
 
     @property
     def endpoint(self) -> str:
@@ -100,16 +122,7 @@ class Memcached:
             command += ["-o", f"slab_chunk_max={item_size_bytes // 2}"]
         if os.geteuid() == 0:
             command += ["-u", "root"]  # memcached refuses to run as root unless told which user
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            wait_for_port(port, process, timeout=10)
-        except ServiceError:
-            stop_process(process)
-            raise
-        return cls(process, port)
-
-    def stop(self) -> None:
-        stop_process(self.process)
+        return cls(cls.launch(command, port, timeout=10), port)
 
 
 def dynamodb_local_dir() -> Path:
@@ -122,12 +135,8 @@ def dynamodb_local_dir() -> Path:
     return found[-1]
 
 
-@dataclass
-class DynamoDBLocal:
+class DynamoDBLocal(LocalServer):
     """AWS's DynamoDB Local (in memory, one shared database) on loopback."""
-
-    process: subprocess.Popen[bytes]
-    port: int
 
     @property
     def endpoint_url(self) -> str:
@@ -152,15 +161,11 @@ class DynamoDBLocal:
         ]
         # DynamoDB Local has no bind-address option (it listens on every interface); this
         # project only ever addresses it on loopback, and telemetry is off (no outside traffic).
-        process = subprocess.Popen(
-            command, cwd=home, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        service = cls(process, port)
+        service = cls(cls.launch(command, port, timeout=60, cwd=home), port)
         try:
-            wait_for_port(port, process, timeout=60)
-            service.client().list_tables()
+            service.client().list_tables()  # listening is not yet answering
         except Exception:
-            stop_process(process)
+            service.stop()
             raise
         return service
 
@@ -169,9 +174,6 @@ class DynamoDBLocal:
 
     def streams_client(self) -> DynamoDBStreamsClient:
         return streams_client(self.endpoint_url)
-
-    def stop(self) -> None:
-        stop_process(self.process)
 
 
 def dynamodb_client(endpoint_url: str) -> DynamoDBClient:

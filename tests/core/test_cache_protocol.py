@@ -171,13 +171,18 @@ def test_memcached_stopped_mid_test_every_request_answered_from_table(
 
 
 @pytest.fixture
-def silent_cache_port() -> Iterator[int]:
-    """A real TCP listener that accepts connections and never answers: a hung memcached."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(64)
-    yield listener.getsockname()[1]
-    listener.close()
+def listener() -> Iterator[socket.socket]:
+    """A real TCP listener on loopback that speaks no memcached."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(64)
+        yield server
+
+
+@pytest.fixture
+def silent_cache_port(listener: socket.socket) -> int:
+    """Accepts connections and never answers: a hung memcached."""
+    return int(listener.getsockname()[1])
 
 
 def test_hung_memcached_costs_one_timeout_then_table_answers(
@@ -198,11 +203,8 @@ def test_hung_memcached_costs_one_timeout_then_table_answers(
 
 
 @pytest.fixture
-def dying_cache_port() -> Iterator[int]:
-    """A real TCP listener that accepts and closes at once: a socket that dies mid-call."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(64)
+def dying_cache_port(listener: socket.socket) -> Iterator[int]:
+    """Accepts and closes at once: a socket that dies mid-call."""
     stop = threading.Event()
 
     def serve() -> None:
@@ -219,7 +221,6 @@ def dying_cache_port() -> Iterator[int]:
     yield listener.getsockname()[1]
     stop.set()
     thread.join(timeout=5)
-    listener.close()
 
 
 def test_socket_dying_mid_call_is_a_cache_miss_not_an_error(

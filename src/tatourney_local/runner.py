@@ -1,0 +1,547 @@
+"""`make up`: the whole tournament on one machine, on memcached and DynamoDB Local.
+
+A development server, not a Lambda emulator: it imports the three handlers with the environment
+Terraform gives them, serves the site and `GET /stats` (as API Gateway's HTTP API would invoke
+`leaderboard`), polls both tables' streams into `aggregate` and `invalidate` with the event source
+mappings' semantics (streams.py), and plays games into the games table (simulator.py).
+
+    python -m tatourney_local.runner up [--port 8080] [--games-per-minute 6] ...
+    python -m tatourney_local.runner down
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import importlib
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from email.message import Message
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import FrameType, ModuleType
+from typing import Any
+from urllib.parse import parse_qs
+
+from tatourney_local.services import (
+    LOOPBACK,
+    REPO_ROOT,
+    DynamoDBLocal,
+    Memcached,
+    ServiceError,
+    lambda_environment,
+)
+from tatourney_local.simulator import PLAYERS, GameSimulator
+from tatourney_local.streams import (
+    FailureLog,
+    MappingSettings,
+    StreamMapping,
+    inserts_only,
+    local_function_arn,
+)
+from tatourney_local.tables import TableNames, create_tables
+
+logger = logging.getLogger("tatourney_local.runner")
+
+SITE_DIR = REPO_ROOT / "site"
+STATE_DIR = REPO_ROOT / ".local"
+PID_FILE_NAME = "up.pid"
+READY_TIMEOUT_SECONDS = 120
+
+# The event source mappings as they are deployed: aggregate sees only new games (its filter
+# criteria), both report partial failures, bisect on errors and give up after bounded retries.
+AGGREGATE_MAPPING = MappingSettings(
+    function_name="tatourney-aggregate",
+    batch_size=100,
+    bisect_on_error=True,
+    maximum_retry_attempts=10,
+    record_filter=inserts_only,
+)
+INVALIDATE_MAPPING = MappingSettings(
+    function_name="tatourney-invalidate",
+    batch_size=100,
+    bisect_on_error=True,
+    maximum_retry_attempts=10,
+)
+
+
+@dataclass(frozen=True)
+class LocalContext:
+    """The parts of Lambda's context object that Powertools and the handlers read."""
+
+    function_name: str
+    memory_limit_in_mb: int = 256
+    function_version: str = "$LATEST"
+    timeout_seconds: float = 30.0
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return local_function_arn(self.function_name)
+
+    @property
+    def log_group_name(self) -> str:
+        return f"/aws/lambda/{self.function_name}"
+
+    @property
+    def log_stream_name(self) -> str:
+        return "local"
+
+    def get_remaining_time_in_millis(self) -> int:
+        elapsed = time.monotonic() - self.started
+        return max(int((self.timeout_seconds - elapsed) * 1000), 0)
+
+
+class LocalFunction:
+    """One function's handler module, cold-started with its environment, invoked one at a time
+    (like a single warm container: the module's globals are not shared between invocations)."""
+
+    def __init__(self, name: str, environment: Mapping[str, str]) -> None:
+        self.name = f"tatourney-{name}"
+        self.module = cold_start(name, {**environment, "POWERTOOLS_SERVICE_NAME": self.name})
+        self._lock = threading.Lock()
+
+    def invoke(self, event: dict[str, Any]) -> Any:
+        with self._lock:
+            return self.module.handler(event, LocalContext(self.name))
+
+
+def cold_start(name: str, environment: Mapping[str, str]) -> ModuleType:
+    """Import functions/<name>/<name>_handler.py afresh with `environment` set.
+
+    The handlers read their configuration at import, as on a Lambda cold start; the process's
+    own environment is restored afterwards, so several stacks (or tests) can share a process.
+    """
+    directory = str(REPO_ROOT / "functions" / name)
+    if directory not in sys.path:
+        sys.path.insert(0, directory)
+    module_name = f"{name}_handler"
+    saved = dict(os.environ)
+    os.environ.update(environment)
+    try:
+        sys.modules.pop(module_name, None)
+        return importlib.import_module(module_name)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def http_api_event(
+    method: str, target: str, headers: Message, source_ip: str, route: str
+) -> dict[str, Any]:
+    """The event API Gateway's HTTP API (payload format 2.0) sends for this request."""
+    now = time.time()
+    raw_path, _, raw_query = target.partition("?")
+    lowered: dict[str, str] = {}
+    for name, value in headers.items():
+        key = name.lower()  # HTTP APIs lower-case header names and join repeated ones
+        lowered[key] = f"{lowered[key]},{value}" if key in lowered else value
+    cookies = lowered.pop("cookie", None)
+    host = lowered.get("host", LOOPBACK)
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": route,
+        "rawPath": raw_path,
+        "rawQueryString": raw_query,
+        "headers": lowered,
+        "requestContext": {
+            "accountId": "000000000000",
+            "apiId": "local",
+            "domainName": host,
+            "domainPrefix": host.split(".")[0],
+            "http": {
+                "method": method,
+                "path": raw_path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": source_ip,
+                "userAgent": lowered.get("user-agent", ""),
+            },
+            "requestId": uuid.uuid4().hex[:16],
+            "routeKey": route,
+            "stage": "$default",
+            "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+            "timeEpoch": int(now * 1000),
+        },
+        "isBase64Encoded": False,
+    }
+    if cookies:
+        event["cookies"] = cookies.split("; ")
+    query = parse_qs(raw_query, keep_blank_values=True)
+    if query:
+        event["queryStringParameters"] = {key: ",".join(values) for key, values in query.items()}
+    return event
+
+
+def site_and_api_handler(
+    api: Callable[[dict[str, Any]], Any], site_config: Mapping[str, Any]
+) -> type[SimpleHTTPRequestHandler]:
+    """Request handler: `GET /stats` through the leaderboard function, the rest from site/."""
+    config_body = json.dumps(dict(site_config)).encode()
+
+    class SiteAndApi(SimpleHTTPRequestHandler):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, directory=str(SITE_DIR), **kwargs)
+
+        def do_GET(self) -> None:
+            path = self.path.partition("?")[0]
+            if path == "/stats":
+                self._invoke_api()
+            elif path == "/config.json":
+                self._send(200, {"Content-Type": "application/json"}, config_body)
+            else:
+                super().do_GET()
+
+        def end_headers(self) -> None:
+            # The site changes while you edit it; never let the browser keep an old copy.
+            self.send_header("Cache-Control", "no-store")
+            super().end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            logger.debug("%s %s", self.address_string(), format % args)
+
+        def _invoke_api(self) -> None:
+            event = http_api_event(
+                "GET", self.path, self.headers, self.client_address[0], "GET /stats"
+            )
+            try:
+                response = api(event)
+            except Exception:
+                # What API Gateway answers when the integration fails.
+                logger.exception("leaderboard failed")
+                message = b'{"message":"Internal Server Error"}'
+                self._send(500, {"Content-Type": "application/json"}, message)
+                return
+            body = response.get("body", "")
+            payload = base64.b64decode(body) if response.get("isBase64Encoded") else body.encode()
+            headers = {
+                name: str(value)
+                for name, value in response.get("headers", {}).items()
+                if name.lower() != "cache-control"  # end_headers sends it
+            }
+            self._send(int(response.get("statusCode", 200)), headers, payload)
+
+        def _send(self, status: int, headers: Mapping[str, str], body: bytes) -> None:
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    return SiteAndApi
+
+
+@dataclass(frozen=True)
+class Options:
+    host: str = LOOPBACK
+    port: int = 8080  # 0: any free port
+    memcached_port: int | None = None  # None: any free port
+    dynamodb_port: int | None = None
+    games_per_minute: float = 6.0
+    seed_rounds: int = 3
+    function_log_level: str = "WARNING"
+    state_dir: Path = STATE_DIR
+    tables: TableNames = field(default_factory=TableNames)
+
+
+class Stack:
+    """Everything `make up` runs; `stop()` undoes `start()` in reverse, by PID and handle."""
+
+    def __init__(self, options: Options) -> None:
+        self.options = options
+        self.failure_log = FailureLog(options.state_dir / "failures.jsonl")
+        self.memcached: Memcached
+        self.dynamodb: DynamoDBLocal
+        self.functions: dict[str, LocalFunction] = {}
+        self.mappings: list[StreamMapping] = []
+        self.simulator: GameSimulator
+        self._server: ThreadingHTTPServer
+        self._cleanup = contextlib.ExitStack()
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}/"
+
+    def start(self) -> None:
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        self._cleanup.close()
+
+    def _start(self) -> None:
+        options = self.options
+        # Bind the site's port first: if it is taken, fail before starting anything else.
+        self._server = ThreadingHTTPServer(
+            (options.host, options.port),
+            site_and_api_handler(self._invoke_leaderboard, {"api_base_url": ""}),
+        )
+        self._server.daemon_threads = True
+        self._cleanup.callback(self._server.server_close)
+        self.memcached = Memcached.start(port=options.memcached_port)
+        self._cleanup.callback(self.memcached.stop)
+        self.dynamodb = DynamoDBLocal.start(port=options.dynamodb_port)
+        self._cleanup.callback(self.dynamodb.stop)
+        client = self.dynamodb.client()
+        create_tables(client, options.tables)
+
+        environment = lambda_environment(
+            self.memcached.endpoint,
+            self.dynamodb.endpoint_url,
+            options.tables.games,
+            options.tables.stats,
+        )
+        environment["POWERTOOLS_LOG_LEVEL"] = options.function_log_level
+        for name in ("leaderboard", "aggregate", "invalidate"):
+            self.functions[name] = LocalFunction(name, environment)
+
+        for table, function, settings in (
+            (options.tables.games, "aggregate", AGGREGATE_MAPPING),
+            (options.tables.stats, "invalidate", INVALIDATE_MAPPING),
+        ):
+            stream_arn = client.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+            mapping = StreamMapping(
+                self.dynamodb.streams_client(),
+                stream_arn,
+                self.functions[function].invoke,
+                settings=settings,
+                failure_log=self.failure_log,
+            )
+            mapping.start()
+            self._cleanup.callback(mapping.stop)
+            self.mappings.append(mapping)
+
+        self.simulator = GameSimulator(client, options.tables.games, options.games_per_minute)
+        seeded = self.simulator.seed(options.seed_rounds)
+        self._wait_for_stats(games=2 * len(seeded))
+        self.simulator.start()
+        self._cleanup.callback(self.simulator.stop)
+
+        serving = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.2}, name="http"
+        )
+        serving.start()
+        self._cleanup.callback(serving.join, 10)
+        self._cleanup.callback(self._server.shutdown)
+
+    def _invoke_leaderboard(self, event: dict[str, Any]) -> Any:
+        return self.functions["leaderboard"].invoke(event)
+
+    def _wait_for_stats(self, games: int) -> None:
+        """Until every seeded game went through the stream into stats: all players, all games."""
+        client = self.dynamodb.client()
+        deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+        while True:
+            items = client.scan(TableName=self.options.tables.stats, ConsistentRead=True)["Items"]
+            counted = sum(int(item["games"]["N"]) for item in items)
+            if len(items) == len(PLAYERS) and counted >= games:
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(
+                    f"stats has {len(items)} players and {counted} of {games} game results"
+                    f" after {READY_TIMEOUT_SECONDS}s; see the log above"
+                )
+            time.sleep(0.2)
+
+    def describe(self) -> str:
+        tables = self.options.tables
+        rate = self.options.games_per_minute
+        return "\n".join(
+            [
+                f"tatourney is running at {self.url}",
+                f"  site and GET /stats  {self.url}  (try: curl -i {self.url}stats)",
+                f"  memcached            {self.memcached.endpoint}"
+                f" (pid {self.memcached.process.pid})",
+                f"  DynamoDB Local       {self.dynamodb.endpoint_url}"
+                f" (pid {self.dynamodb.process.pid}), tables {tables.games}, {tables.stats}",
+                "  stream pollers       games -> aggregate (INSERT only), stats -> invalidate",
+                f"  game simulator       {f'{rate:g} games a minute' if rate > 0 else 'off'}",
+                f"  failure log          {self.failure_log.path}",
+                "Ctrl-C (or `make down` from another shell) stops all of it.",
+            ]
+        )
+
+    def pids(self) -> dict[str, int]:
+        return {
+            "runner": os.getpid(),
+            "memcached": self.memcached.process.pid,
+            "dynamodb-local": self.dynamodb.process.pid,
+        }
+
+
+# The command line ----------------------------------------------------------------------------
+
+# What each process in the PID file runs, checked before signalling it: a PID may be reused.
+PROGRAMS = {
+    "runner": "tatourney_local.runner",
+    "memcached": "memcached",
+    "dynamodb-local": "DynamoDBLocal.jar",
+}
+
+
+def write_pid_file(path: Path, pids: Mapping[str, int]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(f"{name} {pid}\n" for name, pid in pids.items()))
+
+
+def read_pid_file(path: Path) -> dict[str, int]:
+    pids = {}
+    for line in path.read_text().splitlines():
+        name, _, pid = line.partition(" ")
+        if name in PROGRAMS and pid.isdigit():
+            pids[name] = int(pid)
+    return pids
+
+
+def running(pid: int, program: str) -> bool:
+    """Whether `pid` is alive (not a zombie) and still runs `program`."""
+    proc = Path("/proc") / str(pid)
+    try:
+        cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
+    return state != "Z" and program in cmdline
+
+
+def stop_pid(pid: int, program: str, grace: float) -> None:
+    """TERM, then KILL after `grace` seconds; nothing if the PID no longer runs `program`."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        if not running(pid, program):
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline and running(pid, program):
+            time.sleep(0.1)
+
+
+def down(state_dir: Path) -> int:
+    pid_file = state_dir / PID_FILE_NAME
+    if not pid_file.exists():
+        print("tatourney is not running (no .local/up.pid)")
+        return 0
+    pids = read_pid_file(pid_file)
+    # The runner stops its own servers; its children are signalled only if it could not.
+    for name in ("runner", "memcached", "dynamodb-local"):
+        if name in pids:
+            stop_pid(pids[name], PROGRAMS[name], grace=30 if name == "runner" else 10)
+    left = [f"{name} {pid}" for name, pid in pids.items() if running(pid, PROGRAMS[name])]
+    if left:
+        print(f"still running: {', '.join(left)}", file=sys.stderr)
+        return 1
+    pid_file.unlink(missing_ok=True)
+    print("tatourney stopped")
+    return 0
+
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def _pid_file(path: Path) -> Iterator[None]:
+    write_pid_file(path, {"runner": os.getpid()})
+    try:
+        yield
+    finally:
+        if path.exists() and read_pid_file(path).get("runner") == os.getpid():
+            path.unlink()
+
+
+def up(options: Options) -> int:
+    signal.signal(signal.SIGTERM, _raise_interrupt)  # `make down` stops us like Ctrl-C does
+    pid_file = options.state_dir / PID_FILE_NAME
+    if pid_file.exists() and any(
+        running(pid, PROGRAMS[name]) for name, pid in read_pid_file(pid_file).items()
+    ):
+        print("tatourney is already running: `make down` first", file=sys.stderr)
+        return 1
+    stack = Stack(options)
+    with _pid_file(pid_file):
+        try:
+            print("starting memcached, DynamoDB Local, the functions and the seed games...")
+            stack.start()
+            write_pid_file(pid_file, stack.pids())
+            print(stack.describe())
+            print(f"ready: {stack.url}", flush=True)
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            print("stopping...")
+        except (OSError, ServiceError) as error:
+            print(f"could not start: {error} (ports are options: see --help)", file=sys.stderr)
+            return 1
+        finally:
+            stack.stop()
+    print("stopped")
+    return 0
+
+
+def parse_options(argv: list[str] | None) -> tuple[str, Options]:
+    parser = argparse.ArgumentParser(
+        prog="python -m tatourney_local.runner", description=__doc__.split("\n\n")[0]
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    start = commands.add_parser("up", help="run everything until Ctrl-C or `down`")
+    start.add_argument("--host", default=Options.host, help="address to serve on (%(default)s)")
+    start.add_argument("--port", type=int, default=Options.port, help="site and API port")
+    start.add_argument("--memcached-port", type=int, help="default: a free port")
+    start.add_argument("--dynamodb-port", type=int, help="default: a free port")
+    start.add_argument(
+        "--games-per-minute",
+        type=float,
+        default=Options.games_per_minute,
+        help="simulated games a minute, 0 for none (%(default)s)",
+    )
+    start.add_argument(
+        "--seed-rounds",
+        type=int,
+        default=Options.seed_rounds,
+        help="rounds of games played before the site opens, everyone plays in each",
+    )
+    start.add_argument(
+        "--function-log-level",
+        default=Options.function_log_level,
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="POWERTOOLS_LOG_LEVEL of the functions (INFO shows every invocation)",
+    )
+    commands.add_parser("down", help="stop a running `up`")
+    args = parser.parse_args(argv)
+    if args.command == "down":
+        return "down", Options()
+    return "up", Options(
+        host=args.host,
+        port=args.port,
+        memcached_port=args.memcached_port,
+        dynamodb_port=args.dynamodb_port,
+        games_per_minute=args.games_per_minute,
+        seed_rounds=max(args.seed_rounds, 1),
+        function_log_level=args.function_log_level,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    logging.getLogger("botocore").setLevel(logging.WARNING)
+    command, options = parse_options(argv)
+    if command == "down":
+        return down(options.state_dir)
+    return up(options)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

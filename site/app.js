@@ -36,6 +36,15 @@
     return td;
   }
 
+  function placeholder(text) {
+    const tr = document.createElement("tr");
+    tr.className = "placeholder";
+    const td = cell(text);
+    td.colSpan = 6;
+    tr.append(td);
+    return tr;
+  }
+
   function renderRows(players) {
     const rows = players.map((player) => {
       const tr = document.createElement("tr");
@@ -54,12 +63,7 @@
       return tr;
     });
     if (rows.length === 0) {
-      const tr = document.createElement("tr");
-      tr.className = "placeholder";
-      const td = cell("No games played yet.");
-      td.colSpan = 6;
-      tr.append(td);
-      rows.push(tr);
+      rows.push(placeholder("No games played yet."));
     }
     byId("rows").replaceChildren(...rows);
   }
@@ -140,6 +144,9 @@
     if (response.status === 503) {
       document.body.dataset.state = "busy";
       const shown = byId("rows").querySelector("tr:not(.placeholder)") !== null;
+      if (!shown) {
+        byId("rows").replaceChildren(placeholder("The standings appear once the table answers."));
+      }
       retryIn(retryAfter(response, body), (left) => [
         "The leaderboard table is busy right now: it has used up its read capacity.",
         `Trying again in ${left} s.` + (shown ? " The standings below may be out of date." : ""),

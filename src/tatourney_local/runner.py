@@ -433,7 +433,7 @@ def stop_pid(pid: int, program: str, grace: float) -> None:
 def down(state_dir: Path) -> int:
     pid_file = state_dir / PID_FILE_NAME
     if not pid_file.exists():
-        print("tatourney is not running (no .local/up.pid)")
+        print(f"tatourney is not running (no {pid_file})")
         return 0
     pids = read_pid_file(pid_file)
     # The runner stops its own servers; its children are signalled only if it could not.
@@ -464,7 +464,10 @@ def _pid_file(path: Path) -> Iterator[None]:
 
 
 def up(options: Options) -> int:
-    signal.signal(signal.SIGTERM, _raise_interrupt)  # `make down` stops us like Ctrl-C does
+    # Ctrl-C stops everything, even if this process was started with SIGINT ignored (as a
+    # background job is); `make down` sends SIGTERM, which stops it the same way.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _raise_interrupt)
     pid_file = options.state_dir / PID_FILE_NAME
     if pid_file.exists() and any(
         running(pid, PROGRAMS[name]) for name, pid in read_pid_file(pid_file).items()
@@ -519,11 +522,19 @@ def parse_options(argv: list[str] | None) -> tuple[str, Options]:
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
         help="POWERTOOLS_LOG_LEVEL of the functions (INFO shows every invocation)",
     )
-    commands.add_parser("down", help="stop a running `up`")
+    stop = commands.add_parser("down", help="stop a running `up`")
+    for command in (start, stop):
+        command.add_argument(
+            "--state-dir",
+            type=Path,
+            default=Options.state_dir,
+            help="where the PID file and the failure log live (%(default)s)",
+        )
     args = parser.parse_args(argv)
     if args.command == "down":
-        return "down", Options()
+        return "down", Options(state_dir=args.state_dir)
     return "up", Options(
+        state_dir=args.state_dir,
         host=args.host,
         port=args.port,
         memcached_port=args.memcached_port,

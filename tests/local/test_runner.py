@@ -1,0 +1,237 @@
+"""The local runner over HTTP: the site, `GET /stats` through the leaderboard function, a game
+reaching the page through both streams, and `up`/`down` leaving no process or port behind."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from email.message import Message
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
+
+from tatourney_local.runner import PROGRAMS, Stack, http_api_event, read_pid_file, running
+from tatourney_local.services import REPO_ROOT
+from tatourney_local.simulator import PLAYERS, record_game
+from tests.local.conftest import WAIT_SECONDS, wait_until
+from tests.support import EVENTS
+
+
+def get(url: str) -> tuple[int, Message, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
+
+
+def stats(stack: Stack, query: str = "") -> tuple[int, Message, Any]:
+    status, headers, body = get(f"{stack.url}stats{query}")
+    return status, headers, json.loads(body)
+
+
+def test_stats_returns_the_leaderboard_handlers_answer_unchanged(stack: Stack) -> None:
+    status, headers, first = stats(stack)
+    assert status == 200
+    assert headers["Content-Type"] == "application/json"
+    assert headers["Cache-Control"] == "no-store"
+    assert headers["X-Cache"] == first["cache"]
+    assert sorted(p["player"] for p in first["players"]) == sorted(PLAYERS)
+    assert [p["rank"] for p in first["players"]] == list(range(1, 11))
+
+    status, headers, second = stats(stack)
+    assert headers["X-Cache"] == second["cache"] == "HIT"
+    assert second["players"] == first["players"]
+
+
+def test_query_parameters_reach_the_handler(stack: Stack) -> None:
+    status, _, top = stats(stack, "?limit=3")
+    assert status == 200
+    assert [p["rank"] for p in top["players"]] == [1, 2, 3]
+    status, _, error = stats(stack, "?limit=abc")
+    assert status == 400
+    assert "limit" in error["error"]
+
+
+def test_the_site_and_its_config_are_served(stack: Stack) -> None:
+    status, headers, page = get(stack.url)
+    assert status == 200
+    assert headers["Content-Type"].startswith("text/html")
+    assert b'src="app.js"' in page
+    status, headers, script = get(f"{stack.url}app.js")
+    assert status == 200
+    assert "javascript" in headers["Content-Type"]
+    assert b"textContent" in script
+    status, _, config = get(f"{stack.url}config.json")
+    assert json.loads(config) == {"api_base_url": ""}
+    status, _, _ = get(f"{stack.url}..%2Fpyproject.toml")
+    assert status == 404
+
+
+def test_a_game_written_to_games_changes_stats_once_the_cache_is_invalidated(
+    stack: Stack,
+) -> None:
+    stats(stack)
+    _, headers, before = stats(stack)
+    assert headers["X-Cache"] == "HIT"
+    row = {p["player"]: p for p in before["players"]}
+    winner, loser = before["players"][-1]["player"], before["players"][0]["player"]
+
+    games_table = stack.options.tables.games
+    record_game(stack.dynamodb.client(), games_table, 90_001, {winner: 700, loser: 300})
+
+    answers: list[tuple[str, dict[str, Any]]] = []
+
+    def changed() -> bool:
+        _, headers, body = stats(stack)
+        answers.append((headers["X-Cache"], {p["player"]: p for p in body["players"]}))
+        return bool(answers[-1][1][winner]["games"] == row[winner]["games"] + 1)
+
+    wait_until(changed)
+    source, after = answers[-1]
+    # The first answer with the new game is a rebuild: the stats stream invalidated the cache
+    # (its TTL is minutes, so expiry cannot be what made it change).
+    assert source == "MISS"
+    assert after[winner]["wins"] == row[winner]["wins"] + 1
+    assert after[loser]["games"] == row[loser]["games"] + 1
+    assert after[loser]["wins"] == row[loser]["wins"]
+    assert stack.failure_log.entries() == []
+
+
+def test_the_event_has_the_shape_api_gateway_sends(stack: Stack) -> None:
+    headers = Message()
+    headers["Host"] = "127.0.0.1:8080"
+    headers["User-Agent"] = "curl/8"
+    headers["Accept"] = "application/json"
+    event = http_api_event("GET", "/stats?limit=2&limit=3", headers, "127.0.0.1", "GET /stats")
+
+    recorded = json.loads((EVENTS / "http_api_get_stats.json").read_text())
+    assert set(event) >= set(recorded)
+    assert set(event["requestContext"]) == set(recorded["requestContext"])
+    assert set(event["requestContext"]["http"]) == set(recorded["requestContext"]["http"])
+    parsed = APIGatewayProxyEventV2(event)
+    assert parsed.request_context.http.method == "GET"
+    assert parsed.raw_path == "/stats"
+    assert parsed.query_string_parameters == {"limit": "2,3"}  # HTTP APIs join repeated values
+    assert parsed.headers["user-agent"] == "curl/8"
+
+
+# `up` and `down` as a user runs them ------------------------------------------------------------
+
+
+def listening(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(1)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+RUNNER_ENV = {**os.environ, "PYTHONPATH": str(REPO_ROOT / "src")}
+
+
+def runner(command: str, *options: str, state_dir: Path) -> list[str]:
+    """The command line `make up` / `make down` run, with a state folder of the test's own."""
+    module = ["-m", "tatourney_local.runner"]
+    return [sys.executable, *module, command, *options, "--state-dir", str(state_dir)]
+
+
+@pytest.fixture
+def runner_up(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str, dict[str, int]]]:
+    """Start `runner up` on free ports; yields the process, its URL and its PID file's PIDs."""
+    options = ("--port", "0", "--games-per-minute", "120", "--seed-rounds", "1")
+    process = subprocess.Popen(
+        runner("up", *options, state_dir=tmp_path),
+        cwd=REPO_ROOT,
+        env=RUNNER_ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    assert process.stdout is not None
+
+    def read_lines() -> None:
+        for line in process.stdout or []:
+            lines.put(line)
+
+    reader = threading.Thread(target=read_lines)
+    reader.start()
+    output: list[str] = []
+    try:
+        deadline = time.monotonic() + 2 * WAIT_SECONDS
+        while not output or not output[-1].startswith("ready: "):
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("runner did not get ready:\n" + "".join(output))
+            with contextlib.suppress(queue.Empty):
+                output.append(lines.get(timeout=1))
+        url = output[-1].split(" ", 1)[1].strip()
+        yield process, url, read_pid_file(tmp_path / "up.pid")
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=30)
+        reader.join(timeout=30)
+
+
+def ports_of(pids: dict[str, int]) -> list[int]:
+    """The TCP ports the processes listen on, from /proc (what `ss -ltnp` shows)."""
+    inodes: set[str] = set()
+    for pid in pids.values():
+        for fd in (Path("/proc") / str(pid) / "fd").iterdir():
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    ports = []
+    for line in (
+        Path("/proc/net/tcp").read_text().splitlines()[1:]
+        + Path("/proc/net/tcp6").read_text().splitlines()[1:]
+    ):
+        fields = line.split()
+        if fields[3] == "0A" and fields[9] in inodes:  # 0A: LISTEN
+            ports.append(int(fields[1].rsplit(":", 1)[1], 16))
+    return ports
+
+
+@pytest.mark.parametrize("stop_with", ["down", "ctrl-c"])
+def test_up_serves_ten_players_and_stopping_leaves_no_process_or_port(
+    runner_up: tuple[subprocess.Popen[str], str, dict[str, int]], tmp_path: Path, stop_with: str
+) -> None:
+    process, url, pids = runner_up
+    assert set(pids) == {"runner", "memcached", "dynamodb-local"}
+    assert pids["runner"] == process.pid
+    ports = ports_of(pids)
+    assert len(ports) >= 3  # site, memcached, DynamoDB Local
+    status, _, body = get(f"{url}stats")
+    assert status == 200
+    assert sorted(p["player"] for p in json.loads(body)["players"]) == sorted(PLAYERS)
+
+    if stop_with == "down":
+        done = subprocess.run(
+            runner("down", state_dir=tmp_path),
+            cwd=REPO_ROOT,
+            env=RUNNER_ENV,
+            capture_output=True,
+            text=True,
+            timeout=2 * WAIT_SECONDS,
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+    else:
+        process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=WAIT_SECONDS) == 0
+
+    assert not [name for name, pid in pids.items() if running(pid, PROGRAMS[name])]
+    assert not [port for port in ports if listening(port)]
+    assert not (tmp_path / "up.pid").exists()

@@ -36,7 +36,8 @@ def test_two_fresh_clones_build_identical_zips(tmp_path: Path, pip_cache: Path) 
     # The second checkout differs in everything a careless zip would record: permissions
     # (umask 077 gives 0600 files), mtimes, and bytecode left next to the sources.
     second = clone_head(tmp_path / "second", umask=RESTRICTIVE_UMASK)
-    for folder, _, names in os.walk(second / "src"):
+    for folder, directories, names in os.walk(second):
+        directories[:] = [name for name in directories if name != ".git"]
         for name in names:
             os.utime(Path(folder) / name, (OLD_MTIME, OLD_MTIME))
     assert compileall.compile_dir(second / "src", quiet=1)

@@ -121,11 +121,12 @@
   async function refresh() {
     let response;
     let body = null;
-    const started = performance.now();
+    let started;
     try {
       if (apiBase === null) {
         apiBase = await loadApiBase();
       }
+      started = performance.now();
       response = await fetch(`${apiBase}/stats`, {
         cache: "no-store",
         headers: { Accept: "application/json" },

@@ -1,0 +1,290 @@
+"""One benchmark run: every mode measured side by side at each table size, as a results dict."""
+
+from __future__ import annotations
+
+import dataclasses
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from bench.capacity import BURST_SECONDS
+from bench.measure import (
+    PROVISIONED_READ_UNITS,
+    FreshnessTrial,
+    HerdRun,
+    LoadRun,
+    SteadyRun,
+    freshness,
+    herd,
+    offered_load,
+    raw_gets,
+    stale_race,
+    steady_state,
+)
+from bench.modes import CacheAdmin, Container, Mode
+from bench.stack import Changes, Stack, bench_stack, item_bytes, player_item
+
+MODES = (Mode.UNCACHED, Mode.SEED_CACHE, Mode.TATOURNEY)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How much to measure: counts and time bounds for every loop."""
+
+    name: str
+    players: tuple[int, ...]
+    requests: int  # per mode and size, sequential
+    seconds_per_mode: float  # ... or until this much time has passed
+    change_every: int  # a change (write + invalidation) every this many requests
+    raw_gets: int
+    herd_readers: tuple[int, ...]
+    # A baseline herd of N readers scans N times: run it only if N scans fit in this budget.
+    herd_budget_seconds: float
+    freshness_trials: int
+    race_followups: int
+    load_rps: float
+    load_seconds: float
+    load_change_every_seconds: float
+    load_containers: int
+
+
+FULL = Plan(
+    name="full",
+    players=(10, 1_000, 10_000),
+    requests=2_000,
+    seconds_per_mode=8.0,
+    change_every=100,
+    raw_gets=2_000,
+    herd_readers=(1, 10, 50, 200),
+    herd_budget_seconds=25.0,
+    freshness_trials=5,
+    race_followups=20,
+    load_rps=20.0,
+    load_seconds=10.0,
+    load_change_every_seconds=2.0,
+    load_containers=64,
+)
+QUICK = dataclasses.replace(
+    FULL,
+    name="quick",
+    players=(10, 1_000),
+    requests=300,
+    seconds_per_mode=1.5,
+    raw_gets=300,
+    herd_readers=(1, 10, 50),
+    herd_budget_seconds=3.0,
+    freshness_trials=2,
+    race_followups=5,
+    load_seconds=2.0,
+    load_change_every_seconds=0.7,
+    load_containers=48,
+)
+
+
+def percentiles(values: list[float]) -> dict[str, float | int | None]:
+    """p50/p95/p99 (linear interpolation), mean, max, count; None where there is no sample."""
+    if not values:
+        return {"count": 0, "p50": None, "p95": None, "p99": None, "mean": None, "max": None}
+    ordered = sorted(values)
+
+    def at(share: float) -> float:
+        position = share * (len(ordered) - 1)
+        low = int(position)
+        high = min(low + 1, len(ordered) - 1)
+        return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+    return {
+        "count": len(ordered),
+        "p50": round(at(0.50), 4),
+        "p95": round(at(0.95), 4),
+        "p99": round(at(0.99), 4),
+        "mean": round(statistics.fmean(ordered), 4),
+        "max": round(ordered[-1], 4),
+    }
+
+
+def _steady_figures(run: SteadyRun) -> dict[str, Any]:
+    per_request = run.meter.read_units / run.requests
+    return {
+        "latency_ms": percentiles(run.latencies_ms),
+        "hit_latency_ms": percentiles(run.hit_latencies_ms),
+        "requests_per_second": round(1000 * run.requests / sum(run.latencies_ms), 1),
+        "requests": run.requests,
+        "changes": run.changes,
+        "outcomes": run.outcomes,
+        "scans_per_1000_requests": round(1000 * run.meter.scans / run.requests, 2),
+        "read_units_per_1000_requests": round(1000 * per_request, 2),
+        # The model: the provisioned read units per second over the read units a request costs.
+        "sustained_rps_at_1_rcu": (
+            round(PROVISIONED_READ_UNITS / per_request, 4) if per_request else None
+        ),
+        "body_bytes": run.body_bytes,
+    }
+
+
+def _freshness_figures(trials: list[FreshnessTrial]) -> dict[str, Any]:
+    def median(values: list[float | None]) -> float | None:
+        present = [v for v in values if v is not None]
+        return round(statistics.median(present), 2) if present else None
+
+    return {
+        "trials": [asdict(t) for t in trials],
+        "median_stream_ms": median([t.stream_ms for t in trials]),
+        "median_invalidated_ms": median([t.invalidated_ms for t in trials]),
+        "median_fresh_ms": median([t.fresh_ms for t in trials]),
+        "never_fresh": sum(t.fresh_ms is None for t in trials),
+    }
+
+
+def _load_figures(run: LoadRun) -> dict[str, Any]:
+    errors = sum(n for outcome, n in run.outcomes.items() if outcome[0] == "5")
+    stale = run.outcomes.get("200 STALE", 0)
+    fresh = run.requests - errors - stale
+    return {
+        "offered_rps": run.offered_rps,
+        "seconds": run.seconds,
+        "elapsed_seconds": round(run.elapsed_seconds, 2),
+        "requests": run.requests,
+        "changes": run.changes,
+        "outcomes": run.outcomes,
+        "error_share": round(errors / run.requests, 4),
+        "stale_share": round(stale / run.requests, 4),
+        "served_fresh_rps": round(fresh / run.elapsed_seconds, 2),
+        "latency_ms": percentiles(run.latencies_ms),
+        "throttled_attempts": run.meter.throttled_attempts,
+        "read_units": run.meter.read_units,
+    }
+
+
+def _herd_figures(run: HerdRun) -> dict[str, Any]:
+    by_outcome: dict[str, list[float]] = {}
+    for answer, latency in run.answers:
+        by_outcome.setdefault(answer, []).append(latency)
+    return {
+        "scans": run.scans,
+        "outcomes": {answer: percentiles(values) for answer, values in by_outcome.items()},
+        "seconds": round(run.seconds, 3),
+    }
+
+
+@dataclass
+class Session:
+    """The stack and the warm containers a run measures with, and where raw latencies go."""
+
+    plan: Plan
+    stack: Stack
+    containers: list[Container]
+    admin: CacheAdmin
+    changes: Changes
+    progress: Callable[[str], None]
+    latencies: dict[str, dict[str, list[float]]]  # players -> series -> latencies (ms)
+
+
+def measure_size(session: Session, players: int) -> dict[str, Any]:
+    plan, stack, admin, changes = session.plan, session.stack, session.admin, session.changes
+    session.progress(f"{players} players: loading")
+    stack.grow_to(players)
+    changes.follow_from_now()
+    lead = session.containers[0]
+    modes: dict[str, dict[str, Any]] = {mode.value: {} for mode in MODES}
+    series = session.latencies.setdefault(str(players), {})
+
+    for mode in MODES:
+        session.progress(f"{players} players: {mode} latency and cost")
+        run = steady_state(
+            lead,
+            mode,
+            stack,
+            changes,
+            admin,
+            max_requests=plan.requests,
+            max_seconds=plan.seconds_per_mode,
+            change_every=plan.change_every,
+        )
+        series[mode.value] = run.latencies_ms
+        modes[mode.value]["steady"] = _steady_figures(run)
+    body_bytes = modes[Mode.TATOURNEY.value]["steady"]["body_bytes"]
+    session.progress(f"{players} players: raw memcached get of {body_bytes} bytes")
+    raw = raw_gets(stack, body_bytes, plan.raw_gets, plan.seconds_per_mode / 2)
+    series["raw memcached get"] = raw
+
+    for mode in MODES:
+        session.progress(f"{players} players: {mode} freshness")
+        modes[mode.value]["freshness"] = _freshness_figures(
+            freshness(lead, mode, changes, admin, plan.freshness_trials)
+        )
+    for mode in (Mode.SEED_CACHE, Mode.TATOURNEY):
+        session.progress(f"{players} players: {mode} stale-set race")
+        modes[mode.value]["race"] = asdict(
+            stale_race(lead, mode, changes, admin, plan.race_followups)
+        )
+
+    scan_seconds = (modes[Mode.UNCACHED.value]["steady"]["latency_ms"]["p50"] or 0) / 1000
+    for mode in MODES:
+        herds: dict[str, Any] = {}
+        for readers in plan.herd_readers:
+            if mode is not Mode.TATOURNEY and readers * scan_seconds > plan.herd_budget_seconds:
+                herds[str(readers)] = {"skipped": f"{readers} scans exceed the time budget"}
+                continue
+            session.progress(f"{players} players: {mode} herd of {readers}")
+            herds[str(readers)] = _herd_figures(
+                herd(session.containers[:readers], mode, stack, admin)
+            )
+        modes[mode.value]["herd"] = herds
+
+    for mode in MODES:
+        session.progress(f"{players} players: {mode} offered load at 1 RCU (model)")
+        modes[mode.value]["load"] = _load_figures(
+            offered_load(
+                session.containers[: plan.load_containers],
+                mode,
+                stack,
+                changes,
+                admin,
+                rate=plan.load_rps,
+                seconds=plan.load_seconds,
+                change_every_seconds=plan.load_change_every_seconds,
+            )
+        )
+
+    scan = modes[Mode.UNCACHED.value]["steady"]
+    return {
+        "players": players,
+        "load_seconds": round(stack.load_seconds[players], 2),
+        "item_bytes": item_bytes(player_item(1)),
+        "scan_read_units": round(scan["read_units_per_1000_requests"] / 1000, 2),
+        "raw_get_ms": percentiles(raw),
+        "modes": modes,
+    }
+
+
+def run(plan: Plan, progress: Callable[[str], None]) -> tuple[dict[str, Any], Session]:
+    started = time.monotonic()
+    with bench_stack() as stack:
+        count = max((*plan.herd_readers, plan.load_containers))
+        progress(f"starting {count} warm containers")
+        containers = [Container() for _ in range(count)]
+        session = Session(
+            plan=plan,
+            stack=stack,
+            containers=containers,
+            admin=CacheAdmin(containers[0].config),
+            changes=Changes(stack),
+            progress=progress,
+            latencies={},
+        )
+        sizes = [measure_size(session, players) for players in plan.players]
+    return {
+        "plan": asdict(plan),
+        "model": {
+            "note": "DynamoDB Local never throttles: the throttling here is a MODEL "
+            "(bench/capacity.py)",
+            "provisioned_read_units": PROVISIONED_READ_UNITS,
+            "burst_seconds": BURST_SECONDS,
+            "bucket_at_start": "empty (as after a busy period)",
+        },
+        "sizes": sizes,
+        "seconds": round(time.monotonic() - started, 1),
+    }, session

@@ -1,0 +1,194 @@
+"""The benchmark's stack: memcached and DynamoDB Local on loopback, the stats table grown to N
+players of about 300 bytes, and changes written to it whose stream records come back as the
+Lambda events an event source mapping would deliver."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import string
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import boto3
+
+from bench.capacity import ProvisionedCapacity
+from tatourney_local.services import DynamoDBLocal, Memcached, lambda_environment, local_services
+from tatourney_local.tables import TableNames, create_tables
+
+if TYPE_CHECKING:
+    from types_boto3_dynamodb import DynamoDBClient
+    from types_boto3_dynamodbstreams import DynamoDBStreamsClient
+
+TABLES = TableNames(games="bench-games", stats="bench-stats")
+KEY_PREFIX = "bench"
+# The original padded each stats item with 250 junk bytes, making items of about 300 bytes.
+PADDING_BYTES = 250
+BATCH_WRITE_ITEMS = 25  # DynamoDB's limit per BatchWriteItem
+# The player whose row every change rewrites, with wins no generated player reaches.
+CHANGED_PLAYER = "player-00000"
+CHANGED_WINS_FROM = 100_000
+
+
+def player_name(index: int) -> str:
+    return f"player-{index:05d}"
+
+
+def player_item(index: int) -> dict[str, Any]:
+    """A stats row as the aggregate function leaves it, plus the original's junk padding."""
+    rng = random.Random(index)
+    games = rng.randint(1, 40)
+    return {
+        "player": {"S": player_name(index)},
+        "games": {"N": str(games)},
+        "wins": {"N": str(rng.randint(0, games))},
+        "total_score": {"N": str(rng.randint(0, 1000 * games))},
+        "updated_at": {"S": "2026-11-22T11:30:00.000+00:00"},
+        "padding": {"S": "".join(rng.choices(string.ascii_letters, k=PADDING_BYTES))},
+    }
+
+
+def item_bytes(item: dict[str, Any]) -> int:
+    """DynamoDB's item size: attribute names plus values (numbers counted as their digits)."""
+    return sum(len(name) + len(next(iter(value.values()))) for name, value in item.items())
+
+
+@dataclass
+class Stack:
+    memcached: Memcached
+    dynamodb: DynamoDBLocal
+    capacity: ProvisionedCapacity
+    admin: DynamoDBClient
+    streams: DynamoDBStreamsClient
+    players: int = 0
+    load_seconds: dict[int, float] = field(default_factory=dict)
+
+    def grow_to(self, players: int) -> None:
+        """Add players until the table holds `players` rows (BatchWriteItem, 25 at a time)."""
+        started = time.perf_counter()
+        pending: list[Any] = [
+            {"PutRequest": {"Item": player_item(i)}} for i in range(self.players, players)
+        ]
+        while pending:
+            batch, pending = pending[:BATCH_WRITE_ITEMS], pending[BATCH_WRITE_ITEMS:]
+            unprocessed = self.admin.batch_write_item(RequestItems={TABLES.stats: batch})
+            pending += unprocessed.get("UnprocessedItems", {}).get(TABLES.stats, [])
+        self.load_seconds[players] = time.perf_counter() - started
+        self.players = players
+
+
+@contextmanager
+def bench_stack() -> Iterator[Stack]:
+    """The services and an empty stats table; the functions' environment points at them."""
+    capacity = ProvisionedCapacity(TABLES.stats)
+    # Before any client exists: clients copy the session's hooks when they are created.
+    boto3.DEFAULT_SESSION = session = boto3.Session()
+    capacity.install(session.events)
+    with local_services() as (memcached, dynamodb):
+        os.environ.update(
+            lambda_environment(
+                memcached.endpoint, dynamodb.endpoint_url, TABLES.games, TABLES.stats
+            )
+        )
+        os.environ["CACHE_KEY_PREFIX"] = KEY_PREFIX
+        admin = dynamodb.client()
+        create_tables(admin, TABLES)
+        yield Stack(memcached, dynamodb, capacity, admin, dynamodb.streams_client())
+
+
+@dataclass(frozen=True)
+class Change:
+    """A visible change: CHANGED_PLAYER's wins set to a value no earlier board showed."""
+
+    wins: int
+
+    def shown_in(self, body: str) -> bool:
+        """Whether a GET /stats body already shows this change."""
+        return self.among(json.loads(body).get("players", []))
+
+    def among(self, players: list[dict[str, Any]]) -> bool:
+        return any(p["player"] == CHANGED_PLAYER and p["wins"] == self.wins for p in players)
+
+
+class Changes:
+    """Writes changes to the stats table and reads their stream records back, in order."""
+
+    def __init__(self, stack: Stack) -> None:
+        self._admin = stack.admin
+        self._streams = stack.streams
+        self._tail = StreamTail(stack.admin, stack.streams, TABLES.stats)
+        self._written = 0
+
+    def follow_from_now(self) -> None:
+        """Pass over the stream records written so far (a table load, say)."""
+        self._tail = StreamTail(self._admin, self._streams, TABLES.stats)
+
+    def write(self) -> Change:
+        self._written += 1
+        change = Change(CHANGED_WINS_FROM + self._written)
+        self._admin.update_item(
+            TableName=TABLES.stats,
+            Key={"player": {"S": CHANGED_PLAYER}},
+            UpdateExpression="SET games = :wins, wins = :wins, updated_at = :now",
+            ExpressionAttributeValues={
+                ":wins": {"N": str(change.wins)},
+                ":now": {"S": datetime.now(UTC).isoformat(timespec="milliseconds")},
+            },
+        )
+        return change
+
+    def next_event(self) -> dict[str, Any]:
+        return self._tail.next_event()
+
+
+class StreamTail:
+    """A table's stream from now on, batch by batch, as Lambda events: what an event source
+    mapping at LATEST delivers (polled as fast as DynamoDB Local answers, not 4 times a second)."""
+
+    def __init__(self, admin: DynamoDBClient, streams: DynamoDBStreamsClient, table: str) -> None:
+        self._streams = streams
+        self._arn = admin.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+        shards = self._streams.describe_stream(StreamArn=self._arn)["StreamDescription"]["Shards"]
+        self._shard = next(
+            s["ShardId"] for s in shards if "EndingSequenceNumber" not in s["SequenceNumberRange"]
+        )
+        self._iterator = self._streams.get_shard_iterator(
+            StreamArn=self._arn, ShardId=self._shard, ShardIteratorType="LATEST"
+        )["ShardIterator"]
+
+    def next_event(self, timeout: float = 10.0) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            page = self._streams.get_records(ShardIterator=self._iterator, Limit=1000)
+            self._iterator = page.get("NextShardIterator") or self._child_iterator()
+            if page["Records"]:
+                return {
+                    "Records": [_lambda_record(record, self._arn) for record in page["Records"]]
+                }
+            time.sleep(0.002)
+        raise TimeoutError(f"no stream record within {timeout:.0f}s")
+
+    def _child_iterator(self) -> str:
+        """The shard that follows a closed one (DynamoDB rolls shards over every few hours)."""
+        shards = self._streams.describe_stream(StreamArn=self._arn)["StreamDescription"]["Shards"]
+        self._shard = next(s["ShardId"] for s in shards if s.get("ParentShardId") == self._shard)
+        return self._streams.get_shard_iterator(
+            StreamArn=self._arn, ShardId=self._shard, ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+
+
+def _lambda_record(record: Any, arn: str) -> dict[str, Any]:
+    """A stream record as Lambda delivers it: JSON types only, with its source ARN."""
+    jsonable: dict[str, Any] = json.loads(json.dumps(record, default=_epoch_seconds))
+    return {**jsonable, "eventSourceARN": arn}
+
+
+def _epoch_seconds(value: Any) -> int:
+    if isinstance(value, datetime):
+        return int(value.timestamp())
+    raise TypeError(f"{type(value).__name__} in a stream record")

@@ -23,8 +23,6 @@ MODEL_NOTE = (
 def _number(value: Any, digits: int = 1) -> str:
     if value is None:
         return "-"
-    if isinstance(value, str):
-        return value
     if abs(value) >= 100 or digits == 0:
         return f"{value:,.0f}"
     return f"{value:,.{digits}f}"
@@ -32,10 +30,6 @@ def _number(value: Any, digits: int = 1) -> str:
 
 def _share(value: float) -> str:
     return f"{100 * value:.0f}%"
-
-
-def _herd_scans(herds: dict[str, Any]) -> str:
-    return " / ".join(str(h.get("scans", "-")) for h in herds.values())
 
 
 def _machine_line(results: dict[str, Any]) -> str:
@@ -46,72 +40,122 @@ def _machine_line(results: dict[str, Any]) -> str:
     )
 
 
-def _rows(size: dict[str, Any]) -> list[list[str]]:
-    rows = []
-    for mode in MODES:
-        figures = size["modes"][mode]
-        steady, load = figures["steady"], figures["load"]
+def _cost_table(results: dict[str, Any]) -> list[list[str]]:
+    """Latency and what each request costs the table; the raw memcached get as the floor."""
+    rows = [
+        [
+            "players",
+            "mode",
+            "p50 ms",
+            "p95 ms",
+            "p99 ms",
+            "hit p50 ms",
+            "req/s, 1 container",
+            "scans / 1k req",
+            "RCU / 1k req",
+            "req/s at 1 RCU (model)",
+        ]
+    ]
+    for size in results["sizes"]:
+        players = f"{size['players']:,}"
+        for mode in MODES:
+            steady = size["modes"][mode]["steady"]
+            latency = steady["latency_ms"]
+            rows.append(
+                [
+                    players,
+                    mode,
+                    _number(latency["p50"], 2),
+                    _number(latency["p95"], 2),
+                    _number(latency["p99"], 2),
+                    _number(steady["hit_latency_ms"]["p50"], 2),
+                    _number(steady["requests_per_second"], 0),
+                    _number(steady["scans_per_1000_requests"]),
+                    _number(steady["read_units_per_1000_requests"]),
+                    _number(steady["sustained_rps_at_1_rcu"], 3),
+                ]
+            )
+        raw = size["raw_get_ms"]
+        body = size["modes"]["tatourney"]["steady"]["body_bytes"]
         rows.append(
             [
-                mode,
-                _number(steady["latency_ms"]["p50"], 2),
-                _number(steady["latency_ms"]["p95"], 2),
-                _number(steady["latency_ms"]["p99"], 2),
-                _number(steady["requests_per_second"], 0),
-                _number(steady["scans_per_1000_requests"]),
-                _number(steady["read_units_per_1000_requests"]),
-                _number(steady["sustained_rps_at_1_rcu"], 3),
-                _number(figures["freshness"]["median_fresh_ms"]),
-                (
-                    f"{figures['race']['stale_reads']}/{figures['race']['followups']}"
-                    if "race" in figures
-                    else "n/a"
-                ),
-                _herd_scans(figures["herd"]),
-                _share(load["error_share"]),
-                _share(load["stale_share"]),
+                players,
+                f"raw memcached get, {body:,} B",
+                _number(raw["p50"], 3),
+                _number(raw["p95"], 3),
+                _number(raw["p99"], 3),
+                *["-"] * 5,
             ]
         )
     return rows
 
 
-def _header(size: dict[str, Any], plan: dict[str, Any]) -> list[str]:
-    readers = "/".join(str(n) for n in plan["herd_readers"])
-    return [
-        "mode",
-        "p50 ms",
-        "p95 ms",
-        "p99 ms",
-        "req/s",
-        "scans/1k req",
-        "RCU/1k req",
-        "req/s at 1 RCU (model)",
-        "write→fresh ms",
-        "stale after race",
-        f"scans, {readers} cold readers",
-        f"5xx at {plan['load_rps']:.0f} req/s (model)",
-        "STALE at same",
+def _behaviour_table(results: dict[str, Any]) -> list[list[str]]:
+    """Freshness, the stale-set race, cold readers, and the 1-RCU table under load."""
+    plan = results["plan"]
+    load = f"{plan['load_rps']:.0f} req/s, a change every {plan['load_change_every_seconds']:g} s"
+    rows = [
+        [
+            "players",
+            "mode",
+            "write -> fresh read, ms",
+            "stale reads after the race",
+            "scans by " + " / ".join(str(n) for n in plan["herd_readers"]) + " cold readers",
+            f"{load}: 5xx (model)",
+            "STALE",
+            "fresh answers/s",
+        ]
     ]
+    for size in results["sizes"]:
+        for mode in MODES:
+            figures = size["modes"][mode]
+            race = figures.get("race")
+            rows.append(
+                [
+                    f"{size['players']:,}",
+                    mode,
+                    _number(figures["freshness"]["median_fresh_ms"]),
+                    f"{race['stale_reads']} of {race['followups']}" if race else "n/a",
+                    " / ".join(str(h.get("scans", "-")) for h in figures["herd"].values()),
+                    _share(figures["load"]["error_share"]),
+                    _share(figures["load"]["stale_share"]),
+                    _number(figures["load"]["served_fresh_rps"]),
+                ]
+            )
+    return rows
+
+
+def _aligned(rows: list[list[str]]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join(
+        "  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True))
+        for row in rows
+    )
+
+
+def _markdown(rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(rows[0]) + " |", "|" + "---|" * len(rows[0])]
+    lines += ["| " + " | ".join(row) + " |" for row in rows[1:]]
+    return "\n".join(lines)
+
+
+def _sizes_line(results: dict[str, Any]) -> str:
+    return "; ".join(
+        f"{size['players']:,} players: a full scan reads {size['scan_read_units']} RCU "
+        f"(items of {size['item_bytes']} B)"
+        for size in results["sizes"]
+    )
 
 
 def print_table(results: dict[str, Any]) -> None:
     plan = results["plan"]
     print(f"\ntatourney benchmark ({plan['name']}), {results['date']}: {_machine_line(results)}")
-    print(
-        "Each request: the leaderboard handler in-process in a warm container; "
-        f"a change (write, stream, invalidation) every {plan['change_every']} requests."
-    )
-    for size in results["sizes"]:
-        print(
-            f"\n{size['players']:,} players: items of {size['item_bytes']} B, a full scan reads "
-            f"{size['scan_read_units']} RCU; raw memcached get of "
-            f"{size['modes']['tatourney']['steady']['body_bytes']:,} B: "
-            f"p50 {_number(size['raw_get_ms']['p50'], 3)} ms"
-        )
-        table = [_header(size, plan), *_rows(size)]
-        widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
-        for row in table:
-            print("  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True)))
+    print(f"{_sizes_line(results)}.\n")
+    print(_aligned(_cost_table(results)))
+    print()
+    print(_aligned(_behaviour_table(results)))
+    for line in _herd_notes(results):
+        print(line)
     print(f"\n{MODEL_NOTE}")
 
 
@@ -129,14 +173,46 @@ def _ratios(size: dict[str, Any]) -> str:
     hit = steady["tatourney"]["hit_latency_ms"]["p50"]
     raw = size["raw_get_ms"]["p50"]
     return (
-        f"- **{size['players']:,} players**: tatourney's median request is "
-        f"{_ratio(p50['uncached'], p50['tatourney'])} faster than uncached and "
-        f"{_ratio(p50['seed-cache'], p50['tatourney'])} the seed-cache's median; it reads "
-        f"{_ratio(rcu['uncached'], rcu['tatourney'])} fewer read units than uncached "
-        f"({rcu['tatourney']:,} vs {rcu['uncached']:,} RCU per 1,000 requests). "
-        f"A tatourney hit ({_number(hit, 3)} ms) takes {_ratio(hit, raw)} a raw memcached get "
-        f"of the same {steady['tatourney']['body_bytes']:,}-byte body ({_number(raw, 3)} ms)."
+        f"- **{size['players']:,} players**: median request uncached / tatourney = "
+        f"{_ratio(p50['uncached'], p50['tatourney'])}, seed-cache / tatourney = "
+        f"{_ratio(p50['seed-cache'], p50['tatourney'])}; read units uncached / tatourney = "
+        f"{_ratio(rcu['uncached'], rcu['tatourney'])} ({_number(rcu['uncached'])} vs "
+        f"{_number(rcu['tatourney'])} RCU per 1,000 requests; seed-cache "
+        f"{_number(rcu['seed-cache'])}); tatourney hit / raw memcached get of the same "
+        f"{steady['tatourney']['body_bytes']:,}-byte body = {_ratio(hit, raw)} "
+        f"({_number(hit, 3)} vs {_number(raw, 3)} ms)."
     )
+
+
+def _herd_notes(results: dict[str, Any]) -> list[str]:
+    """Where tatourney's cold readers made more than one scan, what they answered and when."""
+    notes = []
+    for size in results["sizes"]:
+        for readers, herd in size["modes"]["tatourney"]["herd"].items():
+            if herd.get("scans", 1) <= 1:
+                continue
+            outcomes = herd["outcomes"]
+            answered = ", ".join(
+                f"{figures['count']} answered {name}" for name, figures in outcomes.items()
+            )
+            slowest = max(figures["max"] for figures in outcomes.values())
+            notes.append(
+                f"- {size['players']:,} players, {readers} cold readers: tatourney made "
+                f"{herd['scans']} scans ({answered}; slowest answer {_number(slowest)} ms)."
+            )
+    if not notes:
+        return []
+    return [
+        "Where tatourney's cold readers made more than one scan: the lease gives one scan only "
+        "while its holder rebuilds within LEASE_WAIT_MS (1.5 s). A reader that misses just as "
+        "the holder releases the lease takes the next one and scans again, and readers that "
+        "waited LEASE_WAIT_MS without seeing the board scan themselves (the protocol's bound); "
+        "a STALE answer is the board the holder had stored, served as the stale copy. "
+        "Here the readers are threads of one process on this machine's cores, so many of them "
+        "slow the holder's rebuild far more than as many Lambda containers would.",
+        "",
+        *notes,
+    ]
 
 
 def summary_markdown(results: dict[str, Any]) -> str:
@@ -144,33 +220,35 @@ def summary_markdown(results: dict[str, Any]) -> str:
     lines = [
         f"Measured by `{results['command']}` on {results['date'][:10]} "
         f"({_machine_line(results)}; commit {results['machine']['commit']}). "
-        f"Every figure is in `bench/results/latest.json`; the plot is `bench/results/latency.png`.",
+        "Every figure is in `latest.json` beside this summary; the latency distributions are "
+        "plotted in `latency.png`.",
         "",
-        "Each request is the `leaderboard` handler called in-process in a warm container; "
-        f"a change (write, its stream record, the mode's invalidation) every "
+        "Each request is the `leaderboard` handler called in-process in a warm container, "
+        f"with a change (a write, its stream record, the mode's invalidation) every "
         f"{plan['change_every']} requests. *uncached* scans on every request (the site before "
         "caching); *seed-cache* is the original fix (get; on a miss scan and set with no TTL; "
-        "delete on a stream event); *tatourney* is the real handler and cache protocol.",
+        "delete on a stream event); *tatourney* is the real handler and cache protocol. "
+        f"{_sizes_line(results)}.",
         "",
-    ]
-    header = _header(results["sizes"][0], plan)
-    lines += [
-        "| players | " + " | ".join(header) + " |",
-        "|" + "---|" * (len(header) + 1),
-    ]
-    for size in results["sizes"]:
-        for row in _rows(size):
-            lines.append(f"| {size['players']:,} | " + " | ".join(row) + " |")
-    lines += ["", *(_ratios(size) for size in results["sizes"]), "", MODEL_NOTE]
-    lines += [
+        _markdown(_cost_table(results)),
         "",
-        "Columns: *write→fresh* is the median time from a write to the first read showing it "
-        "(through the stream record and the invalidation); *stale after race* counts the reads "
-        "that still served the old board after a reader scanned before a write and stored after "
-        "its invalidation (seed-cache: until the key's TTL, which it has none of); *scans, N "
-        "cold readers* is the number of table scans N concurrent readers made on an empty cache "
-        "(`-`: skipped, over the time budget); *req/s at 1 RCU* is 1 RCU ÷ the read units a "
-        "request cost in this workload.",
+        *(_ratios(size) for size in results["sizes"]),
+        "",
+        _markdown(_behaviour_table(results)),
+        "",
+        *_herd_notes(results),
+        "",
+        "*write -> fresh read*: median time from a write to the first read that shows it, "
+        "through its stream record and the invalidation. *stale reads after the race*: a reader "
+        "scans, a write and its invalidation happen, the reader stores what it read; then how "
+        "many of the following reads still served the old board (seed-cache: until the key's "
+        "TTL, and it has none). *cold readers*: concurrent readers on an empty cache and the "
+        "table scans they made (`-`: skipped, over the run's time budget). *req/s at 1 RCU*: "
+        "1 RCU divided by the read units a request cost in this workload (a cached mode pays one "
+        "scan per change). *5xx / STALE / fresh answers/s*: under the fixed offered load "
+        "against the capacity model.",
+        "",
+        MODEL_NOTE,
     ]
     return "\n".join(lines) + "\n"
 

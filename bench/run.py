@@ -183,22 +183,39 @@ class Session:
 
 
 def measure_size(session: Session, players: int) -> dict[str, Any]:
-    plan, stack, admin, changes = session.plan, session.stack, session.admin, session.changes
     session.progress(f"{players} players: loading")
-    stack.grow_to(players)
-    changes.follow_from_now()
-    lead = session.containers[0]
+    session.stack.grow_to(players)
+    session.changes.follow_from_now()
     modes: dict[str, dict[str, Any]] = {mode.value: {} for mode in MODES}
-    series = session.latencies.setdefault(str(players), {})
+    raw = _latency_and_cost(session, players, modes)
+    _freshness_and_race(session, players, modes)
+    _offered_load(session, players, modes)  # before the herds, which leave DynamoDB Local busy
+    _herds(session, players, modes)
+    scan = modes[Mode.UNCACHED.value]["steady"]
+    return {
+        "players": players,
+        "load_seconds": round(session.stack.load_seconds[players], 2),
+        "item_bytes": item_bytes(player_item(1)),
+        "scan_read_units": round(scan["read_units_per_1000_requests"] / 1000, 2),
+        "raw_get_ms": percentiles(raw),
+        "modes": modes,
+    }
 
+
+def _latency_and_cost(
+    session: Session, players: int, modes: dict[str, dict[str, Any]]
+) -> list[float]:
+    """Each mode's steady state, then the raw memcached get of the same body size (returned)."""
+    plan, lead = session.plan, session.containers[0]
+    series = session.latencies.setdefault(str(players), {})
     for mode in MODES:
         session.progress(f"{players} players: {mode} latency and cost")
         run = steady_state(
             lead,
             mode,
-            stack,
-            changes,
-            admin,
+            session.stack,
+            session.changes,
+            session.admin,
             max_requests=plan.requests,
             max_seconds=plan.seconds_per_mode,
             change_every=plan.change_every,
@@ -207,20 +224,46 @@ def measure_size(session: Session, players: int) -> dict[str, Any]:
         modes[mode.value]["steady"] = _steady_figures(run)
     body_bytes = modes[Mode.TATOURNEY.value]["steady"]["body_bytes"]
     session.progress(f"{players} players: raw memcached get of {body_bytes} bytes")
-    raw = raw_gets(stack, body_bytes, plan.raw_gets, plan.seconds_per_mode / 2)
+    raw = raw_gets(session.stack, body_bytes, plan.raw_gets, plan.seconds_per_mode / 2)
     series["raw memcached get"] = raw
+    return raw
 
+
+def _freshness_and_race(session: Session, players: int, modes: dict[str, dict[str, Any]]) -> None:
+    lead, changes, admin = session.containers[0], session.changes, session.admin
     for mode in MODES:
         session.progress(f"{players} players: {mode} freshness")
         modes[mode.value]["freshness"] = _freshness_figures(
-            freshness(lead, mode, changes, admin, plan.freshness_trials)
+            freshness(lead, mode, changes, admin, session.plan.freshness_trials)
         )
     for mode in (Mode.SEED_CACHE, Mode.TATOURNEY):
         session.progress(f"{players} players: {mode} stale-set race")
         modes[mode.value]["race"] = asdict(
-            stale_race(lead, mode, changes, admin, plan.race_followups)
+            stale_race(lead, mode, changes, admin, session.plan.race_followups)
         )
 
+
+def _offered_load(session: Session, players: int, modes: dict[str, dict[str, Any]]) -> None:
+    plan = session.plan
+    for mode in MODES:
+        session.progress(f"{players} players: {mode} offered load at 1 RCU (model)")
+        session.stack.settle()
+        modes[mode.value]["load"] = _load_figures(
+            offered_load(
+                session.containers[: plan.load_containers],
+                mode,
+                session.stack,
+                session.changes,
+                session.admin,
+                rate=plan.load_rps,
+                seconds=plan.load_seconds,
+                change_every_seconds=plan.load_change_every_seconds,
+            )
+        )
+
+
+def _herds(session: Session, players: int, modes: dict[str, dict[str, Any]]) -> None:
+    plan = session.plan
     scan_seconds = (modes[Mode.UNCACHED.value]["steady"]["latency_ms"]["p50"] or 0) / 1000
     for mode in MODES:
         herds: dict[str, Any] = {}
@@ -229,35 +272,11 @@ def measure_size(session: Session, players: int) -> dict[str, Any]:
                 herds[str(readers)] = {"skipped": f"{readers} scans exceed the time budget"}
                 continue
             session.progress(f"{players} players: {mode} herd of {readers}")
+            session.stack.settle()
             herds[str(readers)] = _herd_figures(
-                herd(session.containers[:readers], mode, stack, admin)
+                herd(session.containers[:readers], mode, session.stack, session.admin)
             )
         modes[mode.value]["herd"] = herds
-
-    for mode in MODES:
-        session.progress(f"{players} players: {mode} offered load at 1 RCU (model)")
-        modes[mode.value]["load"] = _load_figures(
-            offered_load(
-                session.containers[: plan.load_containers],
-                mode,
-                stack,
-                changes,
-                admin,
-                rate=plan.load_rps,
-                seconds=plan.load_seconds,
-                change_every_seconds=plan.load_change_every_seconds,
-            )
-        )
-
-    scan = modes[Mode.UNCACHED.value]["steady"]
-    return {
-        "players": players,
-        "load_seconds": round(stack.load_seconds[players], 2),
-        "item_bytes": item_bytes(player_item(1)),
-        "scan_read_units": round(scan["read_units_per_1000_requests"] / 1000, 2),
-        "raw_get_ms": percentiles(raw),
-        "modes": modes,
-    }
 
 
 def run(plan: Plan, progress: Callable[[str], None]) -> tuple[dict[str, Any], Session]:

@@ -19,10 +19,10 @@ COLOURS = {
 
 
 def plot_latencies(latencies: dict[str, dict[str, list[float]]], path: Path, title: str) -> None:
-    """An empirical CDF per series (log time axis), panels side by side."""
+    """An empirical CDF per series (log time axis), panels side by side, one legend below."""
     sizes = list(latencies)
     figure, axes = plt.subplots(
-        1, len(sizes), figsize=(5.2 * len(sizes), 4.4), sharey=True, squeeze=False
+        1, len(sizes), figsize=(5.2 * len(sizes), 4.8), sharey=True, squeeze=False
     )
     for axis, players in zip(axes[0], sizes, strict=True):
         for name, values in latencies[players].items():
@@ -32,17 +32,19 @@ def plot_latencies(latencies: dict[str, dict[str, list[float]]], path: Path, tit
                 ordered,
                 shares,
                 where="post",
-                label=f"{name} (n={len(ordered)})",
+                label=name,
                 color=COLOURS.get(name),
                 linestyle="--" if name == "raw memcached get" else "-",
             )
+        counts = " / ".join(str(len(values)) for values in latencies[players].values())
+        axis.set_title(f"{int(players):,} players\n(requests: {counts})", fontsize="medium")
         axis.set_xscale("log")
-        axis.set_title(f"{int(players):,} players")
-        axis.set_xlabel("latency per GET /stats (ms, log scale)")
+        axis.set_xlabel("latency of one GET /stats (ms, log scale)")
         axis.grid(visible=True, which="both", alpha=0.3)
-        axis.legend(loc="lower right", fontsize="small")
     axes[0][0].set_ylabel("share of requests at or below")
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="lower center", ncol=len(labels), frameon=False)
     figure.suptitle(title)
-    figure.tight_layout()
+    figure.tight_layout(rect=(0, 0.07, 1, 1))
     figure.savefig(path, dpi=110)
     plt.close(figure)

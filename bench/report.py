@@ -154,7 +154,7 @@ def print_table(results: dict[str, Any]) -> None:
     print(_aligned(_cost_table(results)))
     print()
     print(_aligned(_behaviour_table(results)))
-    for line in _herd_notes(results):
+    for line in ["", *_herd_notes(results)]:
         print(line)
     print(f"\n{MODEL_NOTE}")
 
@@ -243,7 +243,7 @@ def summary_markdown(results: dict[str, Any]) -> str:
         "scans, a write and its invalidation happen, the reader stores what it read; then how "
         "many of the following reads still served the old board (seed-cache: until the key's "
         "TTL, and it has none). *cold readers*: concurrent readers on an empty cache and the "
-        "table scans they made (`-`: skipped, over the run's time budget). *req/s at 1 RCU*: "
+        "table scans they made (`-`: skipped: N scans would read more than the run's budget of read units, to bound its time). *req/s at 1 RCU*: "
         "1 RCU divided by the read units a request cost in this workload (a cached mode pays one "
         "scan per change). *5xx / STALE / fresh answers/s*: under the fixed offered load "
         "against the capacity model.",

@@ -243,7 +243,8 @@ def summary_markdown(results: dict[str, Any]) -> str:
         "scans, a write and its invalidation happen, the reader stores what it read; then how "
         "many of the following reads still served the old board (seed-cache: until the key's "
         "TTL, and it has none). *cold readers*: concurrent readers on an empty cache and the "
-        "table scans they made (`-`: skipped: N scans would read more than the run's budget of read units, to bound its time). *req/s at 1 RCU*: "
+        "table scans they made (`-`: skipped: N scans would read more than the run's budget of "
+        "read units, to bound its time). *req/s at 1 RCU*: "
         "1 RCU divided by the read units a request cost in this workload (a cached mode pays one "
         "scan per change). *5xx / STALE / fresh answers/s*: under the fixed offered load "
         "against the capacity model.",

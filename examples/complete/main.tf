@@ -1,0 +1,26 @@
+# The whole stack on AWS with its defaults, except what a demo you will destroy should not keep.
+# From the repository root: make package, then terraform init && terraform apply here.
+
+provider "aws" {
+  region = var.region
+
+  default_tags {
+    tags = {
+      Project = "tatourney"
+      Example = "complete"
+    }
+  }
+}
+
+module "tatourney" {
+  source = "../../"
+
+  name = var.name
+
+  # The site goes through CloudFront (HTTPS, private bucket); S3 website hosting is the default.
+  use_cloudfront = true
+
+  # So terraform destroy removes everything; keep the defaults (true) for a stack you keep.
+  deletion_protection    = false
+  point_in_time_recovery = false
+}

@@ -1,0 +1,43 @@
+# The stack against LocalStack's AWS APIs. ElastiCache is not in LocalStack's free edition, so
+# no cache or VPC is created: the functions use a memcached you run (cache_endpoints).
+# Run with `tflocal init && tflocal apply`, or plain terraform with the endpoints below.
+
+provider "aws" {
+  region     = "us-east-1"
+  access_key = "test"
+  secret_key = "test"
+
+  skip_credentials_validation = true
+  skip_metadata_api_check     = true
+  skip_requesting_account_id  = true
+  s3_use_path_style           = true
+
+  endpoints {
+    apigatewayv2   = var.localstack_endpoint
+    cloudwatchlogs = var.localstack_endpoint
+    dynamodb       = var.localstack_endpoint
+    iam            = var.localstack_endpoint
+    lambda         = var.localstack_endpoint
+    s3             = var.localstack_endpoint
+    sqs            = var.localstack_endpoint
+    sts            = var.localstack_endpoint
+  }
+}
+
+module "tatourney" {
+  source = "../../"
+
+  name = "tatourney"
+
+  create_network  = false
+  create_cache    = false
+  cache_endpoints = var.cache_endpoints
+
+  # LocalStack serves AWS's public layers only in its paid editions; publish the Powertools
+  # layer into LocalStack yourself and pass its ARN otherwise.
+  powertools_layer_arn = var.powertools_layer_arn
+
+  deletion_protection    = false
+  point_in_time_recovery = false
+  extra_cors_origins     = ["http://localhost:4566"]
+}

@@ -1,0 +1,100 @@
+# tatourney: a tournament leaderboard served from Memcached in front of a 1-read-unit DynamoDB
+# table, invalidated from the table's stream. One module per concern; this root wires them.
+
+locals {
+  dist_dir = coalesce(var.dist_dir, "${path.module}/dist")
+  site_dir = coalesce(var.site_dir, "${path.module}/site")
+}
+
+module "network" {
+  source = "./modules/network"
+  count  = var.create_network ? 1 : 0
+
+  name                     = var.name
+  create_vpc               = var.create_vpc
+  vpc_cidr                 = var.vpc_cidr
+  vpc_id                   = var.vpc_id
+  subnet_ids               = var.subnet_ids
+  route_table_ids          = var.route_table_ids
+  create_dynamodb_endpoint = var.create_dynamodb_endpoint
+
+  tags = var.tags
+}
+
+module "table" {
+  source = "./modules/table"
+
+  name                   = var.name
+  stats_read_capacity    = var.stats_read_capacity
+  stats_write_capacity   = var.stats_write_capacity
+  kms_key_arn            = var.table_kms_key_arn
+  point_in_time_recovery = var.point_in_time_recovery
+  deletion_protection    = var.deletion_protection
+
+  tags = var.tags
+}
+
+module "cache" {
+  source = "./modules/cache"
+  count  = var.create_cache ? 1 : 0
+
+  name                       = var.name
+  subnet_ids                 = module.network[0].subnet_ids
+  security_group_ids         = [module.network[0].cache_security_group_id]
+  node_type                  = var.cache_node_type
+  num_nodes                  = var.cache_num_nodes
+  az_mode                    = var.cache_az_mode
+  max_item_size_bytes        = var.cache_max_item_size_bytes
+  transit_encryption_enabled = var.cache_transit_encryption_enabled
+
+  tags = var.tags
+}
+
+module "functions" {
+  source = "./modules/functions"
+
+  name                     = var.name
+  dist_dir                 = local.dist_dir
+  architecture             = var.architecture
+  powertools_layer_arn     = var.powertools_layer_arn
+  powertools_layer_version = var.powertools_layer_version
+
+  games_table = {
+    name       = module.table.games_table_name
+    arn        = module.table.games_table_arn
+    stream_arn = module.table.games_stream_arn
+  }
+  stats_table = {
+    name       = module.table.stats_table_name
+    arn        = module.table.stats_table_arn
+    stream_arn = module.table.stats_stream_arn
+  }
+  table_kms_key_arn = var.table_kms_key_arn
+
+  cache_endpoints        = var.create_cache ? module.cache[0].node_endpoints : var.cache_endpoints
+  cache_tls              = var.cache_transit_encryption_enabled
+  cache_item_limit_bytes = var.cache_max_item_size_bytes
+  cache_ttl_seconds      = var.cache_ttl_seconds
+
+  subnet_ids         = var.create_network ? module.network[0].subnet_ids : []
+  security_group_ids = var.create_network ? [module.network[0].functions_security_group_id] : []
+
+  stream_batching_window_seconds = var.stream_batching_window_seconds
+  log_retention_days             = var.log_retention_days
+  cors_allow_origins             = concat([module.site.website_url], var.extra_cors_origins)
+  api_throttling_rate_limit      = var.api_throttling_rate_limit
+  api_throttling_burst_limit     = var.api_throttling_burst_limit
+
+  tags = var.tags
+}
+
+module "site" {
+  source = "./modules/site"
+
+  name           = var.name
+  site_dir       = local.site_dir
+  api_url        = module.functions.api_url
+  use_cloudfront = var.use_cloudfront
+
+  tags = var.tags
+}

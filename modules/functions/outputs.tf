@@ -1,0 +1,39 @@
+output "function_names" {
+  description = "Function names by role: leaderboard, aggregate, invalidate."
+  value       = { for key, function in aws_lambda_function.functions : key => function.function_name }
+}
+
+output "function_arns" {
+  description = "Function ARNs by role."
+  value       = { for key, function in aws_lambda_function.functions : key => function.arn }
+}
+
+output "role_arns" {
+  description = "Execution role ARNs by function."
+  value       = { for key, role in aws_iam_role.functions : key => role.arn }
+}
+
+output "log_group_names" {
+  description = "CloudWatch log groups of the functions."
+  value       = { for key, group in aws_cloudwatch_log_group.functions : key => group.name }
+}
+
+output "api_id" {
+  description = "ID of the HTTP API."
+  value       = aws_apigatewayv2_api.this.id
+}
+
+output "api_url" {
+  description = "Base URL of the HTTP API; the leaderboard is GET <api_url>stats."
+  value       = aws_apigatewayv2_stage.default.invoke_url
+}
+
+output "stream_failures_queue_url" {
+  description = "SQS queue holding stream records the event source mappings gave up on."
+  value       = aws_sqs_queue.stream_failures.url
+}
+
+output "stream_failures_queue_arn" {
+  description = "ARN of the stream failures queue."
+  value       = aws_sqs_queue.stream_failures.arn
+}

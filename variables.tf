@@ -1,0 +1,222 @@
+variable "name" {
+  description = "Prefix of every name in the stack (tables, functions, cache, bucket)."
+  type        = string
+  default     = "tatourney"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{0,22}[a-z0-9]$", var.name))
+    error_message = "name must be 2-24 lowercase letters, digits or hyphens, starting with a letter (it prefixes names with tight limits, such as ElastiCache cluster IDs)."
+  }
+}
+
+variable "tags" {
+  description = "Tags for every resource."
+  type        = map(string)
+  default     = {}
+}
+
+# --- network ---------------------------------------------------------------------------------
+
+variable "create_network" {
+  description = "Put the cache and the functions that use it in a VPC (modules/network). False only with an external cache reachable without one, as on LocalStack."
+  type        = bool
+  default     = true
+
+  validation {
+    condition     = var.create_network || !var.create_cache
+    error_message = "create_cache = true needs create_network = true: the cache lives in the VPC."
+  }
+}
+
+variable "create_vpc" {
+  description = "Create a VPC with two private subnets; false uses vpc_id, subnet_ids and route_table_ids."
+  type        = bool
+  default     = true
+}
+
+variable "vpc_cidr" {
+  description = "CIDR block of the VPC created when create_vpc = true."
+  type        = string
+  default     = "10.42.0.0/16"
+}
+
+variable "vpc_id" {
+  description = "Existing VPC, when create_vpc = false."
+  type        = string
+  default     = null
+}
+
+variable "subnet_ids" {
+  description = "Existing private subnets in two or more AZs, when create_vpc = false."
+  type        = list(string)
+  default     = []
+}
+
+variable "route_table_ids" {
+  description = "Route tables of the existing subnets, for the DynamoDB gateway endpoint."
+  type        = list(string)
+  default     = []
+}
+
+variable "create_dynamodb_endpoint" {
+  description = "Create the DynamoDB gateway endpoint (false if the VPC already has one)."
+  type        = bool
+  default     = true
+}
+
+# --- tables ----------------------------------------------------------------------------------
+
+variable "stats_read_capacity" {
+  description = "Provisioned read units of the stats table; 1 is the constraint the cache exists for."
+  type        = number
+  default     = 1
+}
+
+variable "stats_write_capacity" {
+  description = "Provisioned write units of the stats table."
+  type        = number
+  default     = 5
+}
+
+variable "table_kms_key_arn" {
+  description = "Customer managed KMS key for the tables; null uses the AWS managed key."
+  type        = string
+  default     = null
+}
+
+variable "point_in_time_recovery" {
+  description = "Continuous backups of both tables."
+  type        = bool
+  default     = true
+}
+
+variable "deletion_protection" {
+  description = "Refuse to delete the tables; set false before terraform destroy."
+  type        = bool
+  default     = true
+}
+
+# --- cache -----------------------------------------------------------------------------------
+
+variable "create_cache" {
+  description = "Create the ElastiCache Memcached cluster; false uses cache_endpoints (a memcached you run, e.g. with LocalStack)."
+  type        = bool
+  default     = true
+}
+
+variable "cache_endpoints" {
+  description = "host:port of the memcached nodes to use when create_cache = false."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = var.create_cache || length(var.cache_endpoints) > 0
+    error_message = "cache_endpoints is required when create_cache = false."
+  }
+}
+
+variable "cache_node_type" {
+  description = "ElastiCache node type."
+  type        = string
+  default     = "cache.t4g.micro"
+}
+
+variable "cache_num_nodes" {
+  description = "Number of Memcached nodes."
+  type        = number
+  default     = 1
+}
+
+variable "cache_az_mode" {
+  description = "single-az or cross-az (cross-az needs cache_num_nodes >= 2)."
+  type        = string
+  default     = "single-az"
+}
+
+variable "cache_max_item_size_bytes" {
+  description = "Memcached's item size limit; the functions are told the same value."
+  type        = number
+  default     = 1048576
+}
+
+variable "cache_transit_encryption_enabled" {
+  description = "TLS between the functions and the cache."
+  type        = bool
+  default     = false
+}
+
+# --- functions and API -----------------------------------------------------------------------
+
+variable "dist_dir" {
+  description = "build.py's output folder (make package). Null: dist/ beside this module."
+  type        = string
+  default     = null
+}
+
+variable "architecture" {
+  description = "arm64 or x86_64; must match make package LAMBDA_ARCH."
+  type        = string
+  default     = "arm64"
+}
+
+variable "powertools_layer_arn" {
+  description = "Powertools for AWS Lambda (Python) v3 layer ARN; null uses AWS's public layer at powertools_layer_version."
+  type        = string
+  default     = null
+}
+
+variable "powertools_layer_version" {
+  description = "Version of AWS's public Powertools v3 layer for python3.12."
+  type        = number
+  default     = 27
+}
+
+variable "cache_ttl_seconds" {
+  description = "Lifetime of a cached leaderboard (the staleness bound should an invalidation be lost)."
+  type        = number
+  default     = 300
+}
+
+variable "stream_batching_window_seconds" {
+  description = "How long the stream mappings gather records before invoking (0: freshest)."
+  type        = number
+  default     = 0
+}
+
+variable "log_retention_days" {
+  description = "Retention of the functions' and the API's logs."
+  type        = number
+  default     = 14
+}
+
+variable "api_throttling_rate_limit" {
+  description = "Requests per second the API accepts."
+  type        = number
+  default     = 50
+}
+
+variable "api_throttling_burst_limit" {
+  description = "Burst the API accepts above the rate."
+  type        = number
+  default     = 100
+}
+
+# --- site ------------------------------------------------------------------------------------
+
+variable "site_dir" {
+  description = "The site's files. Null: site/ beside this module."
+  type        = string
+  default     = null
+}
+
+variable "use_cloudfront" {
+  description = "Serve the site through CloudFront (HTTPS, private bucket) instead of S3 website hosting (HTTP, public objects)."
+  type        = bool
+  default     = false
+}
+
+variable "extra_cors_origins" {
+  description = "Origins besides the site's that may call the API from a browser (e.g. http://localhost:8080)."
+  type        = list(string)
+  default     = []
+}

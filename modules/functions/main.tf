@@ -24,14 +24,15 @@ locals {
     CACHE_TLS        = tostring(var.cache_tls)
   }
 
-  # Every variable src/tatourney/config.py reads (tests/terraform checks the lists agree).
+  # Each function gets the cache settings if it uses the cache, and its own environment: every
+  # variable src/tatourney/config.py reads (tests/terraform checks that the lists agree).
   functions = {
     leaderboard = {
       description = "GET /stats: the leaderboard, read through the Memcached cache"
       memory_mb   = var.memory_mb.leaderboard
       timeout     = 10
-      in_vpc      = local.in_vpc
-      environment = merge(local.cache_environment, {
+      uses_cache  = true
+      environment = {
         STATS_TABLE            = var.stats_table.name
         CACHE_TTL_SECONDS      = tostring(var.cache_ttl_seconds)
         STALE_TTL_SECONDS      = tostring(var.stale_ttl_seconds)
@@ -40,14 +41,15 @@ locals {
         RETRY_AFTER_SECONDS    = tostring(var.retry_after_seconds)
         CACHE_ITEM_LIMIT_BYTES = tostring(var.cache_item_limit_bytes)
         TABLE_MAX_ATTEMPTS     = tostring(var.table_max_attempts)
-      })
+      }
     }
     aggregate = {
       description = "games stream -> stats: folds each new game into its player's row, once"
       memory_mb   = var.memory_mb.aggregate
       timeout     = 60
-      # Talks to DynamoDB only: a VPC would add network interfaces and nothing else.
-      in_vpc = false
+      # Talks to DynamoDB only, so it runs outside the VPC: a VPC would add network interfaces
+      # and nothing else.
+      uses_cache = false
       environment = {
         GAMES_TABLE        = var.games_table.name
         STATS_TABLE        = var.stats_table.name
@@ -58,23 +60,43 @@ locals {
       description = "stats stream -> cache: bumps the leaderboard's generation and deletes it"
       memory_mb   = var.memory_mb.invalidate
       timeout     = 10
-      in_vpc      = local.in_vpc
-      environment = local.cache_environment
+      uses_cache  = true
+      environment = {}
     }
+  }
+
+  stream_read_actions = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"]
+
+  # Least privilege per function (tests/terraform checks these exact grants). The event source
+  # mappings read the streams and send what they give up on to the failure queue with the
+  # function's role; aggregate's one transaction updates the game (its marker) and the stats row.
+  data_permissions = {
+    leaderboard = [
+      { sid = "ScanStats", actions = ["dynamodb:Scan"], resources = [var.stats_table.arn] },
+    ]
+    aggregate = [
+      { sid = "FoldGameIntoStats", actions = ["dynamodb:UpdateItem"], resources = [var.games_table.arn, var.stats_table.arn] },
+      { sid = "ReadGamesStream", actions = local.stream_read_actions, resources = [var.games_table.stream_arn] },
+      { sid = "ListGamesStreams", actions = ["dynamodb:ListStreams"], resources = ["${var.games_table.arn}/stream/*"] },
+      { sid = "SendFailures", actions = ["sqs:SendMessage"], resources = [aws_sqs_queue.stream_failures.arn] },
+    ]
+    invalidate = [
+      { sid = "ReadStatsStream", actions = local.stream_read_actions, resources = [var.stats_table.stream_arn] },
+      { sid = "ListStatsStreams", actions = ["dynamodb:ListStreams"], resources = ["${var.stats_table.arn}/stream/*"] },
+      { sid = "SendFailures", actions = ["sqs:SendMessage"], resources = [aws_sqs_queue.stream_failures.arn] },
+    ]
   }
 
   streams = {
     aggregate = {
-      source_arn             = var.games_table.stream_arn
-      table_arn              = var.games_table.arn
-      maximum_record_age     = var.aggregate_maximum_record_age_seconds
-      filter_pattern_inserts = true
+      source_arn         = var.games_table.stream_arn
+      maximum_record_age = var.aggregate_maximum_record_age_seconds
+      inserts_only       = true
     }
     invalidate = {
-      source_arn             = var.stats_table.stream_arn
-      table_arn              = var.stats_table.arn
-      maximum_record_age     = var.invalidate_maximum_record_age_seconds
-      filter_pattern_inserts = false
+      source_arn         = var.stats_table.stream_arn
+      maximum_record_age = var.invalidate_maximum_record_age_seconds
+      inserts_only       = false
     }
   }
 }
@@ -127,7 +149,7 @@ data "aws_iam_policy_document" "functions" {
   # Lambda creates the function's network interfaces with its role. Describe calls cannot be
   # scoped to resources; the others are limited to the function's subnets and security groups.
   dynamic "statement" {
-    for_each = each.value.in_vpc ? [1] : []
+    for_each = each.value.uses_cache && local.in_vpc ? [1] : []
     content {
       sid       = "DescribeNetworkInterfaces"
       actions   = ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"]
@@ -136,7 +158,7 @@ data "aws_iam_policy_document" "functions" {
   }
 
   dynamic "statement" {
-    for_each = each.value.in_vpc ? [1] : []
+    for_each = each.value.uses_cache && local.in_vpc ? [1] : []
     content {
       sid = "ManageNetworkInterfaces"
       actions = [
@@ -153,50 +175,13 @@ data "aws_iam_policy_document" "functions" {
     }
   }
 
+  # What the function may do to the tables, streams and queue; nothing else touches data.
   dynamic "statement" {
-    for_each = each.key == "leaderboard" ? [1] : []
+    for_each = local.data_permissions[each.key]
     content {
-      sid       = "ScanStats"
-      actions   = ["dynamodb:Scan"]
-      resources = [var.stats_table.arn]
-    }
-  }
-
-  # One transaction marks the game aggregated and adds it to the player's stats row.
-  dynamic "statement" {
-    for_each = each.key == "aggregate" ? [1] : []
-    content {
-      sid       = "FoldGameIntoStats"
-      actions   = ["dynamodb:UpdateItem"]
-      resources = [var.games_table.arn, var.stats_table.arn]
-    }
-  }
-
-  dynamic "statement" {
-    for_each = contains(keys(local.streams), each.key) ? [local.streams[each.key]] : []
-    content {
-      sid       = "ReadStream"
-      actions   = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"]
-      resources = [statement.value.source_arn]
-    }
-  }
-
-  dynamic "statement" {
-    for_each = contains(keys(local.streams), each.key) ? [local.streams[each.key]] : []
-    content {
-      sid       = "ListStreams"
-      actions   = ["dynamodb:ListStreams"]
-      resources = ["${statement.value.table_arn}/stream/*"]
-    }
-  }
-
-  # The event source mapping sends what it gives up on to the failure queue with this role.
-  dynamic "statement" {
-    for_each = contains(keys(local.streams), each.key) ? [1] : []
-    content {
-      sid       = "SendFailures"
-      actions   = ["sqs:SendMessage"]
-      resources = [aws_sqs_queue.stream_failures.arn]
+      sid       = statement.value.sid
+      actions   = statement.value.actions
+      resources = statement.value.resources
     }
   }
 
@@ -244,11 +229,15 @@ resource "aws_lambda_function" "functions" {
   layers           = [local.powertools_layer_arn]
 
   environment {
-    variables = merge(each.value.environment, { POWERTOOLS_LOG_LEVEL = var.log_level })
+    variables = merge(
+      { for key, value in local.cache_environment : key => value if each.value.uses_cache },
+      each.value.environment,
+      { POWERTOOLS_LOG_LEVEL = var.log_level },
+    )
   }
 
   dynamic "vpc_config" {
-    for_each = each.value.in_vpc ? [1] : []
+    for_each = each.value.uses_cache && local.in_vpc ? [1] : []
     content {
       subnet_ids         = var.subnet_ids
       security_group_ids = var.security_group_ids
@@ -320,7 +309,7 @@ resource "aws_lambda_event_source_mapping" "streams" {
   # records would otherwise invoke it for nothing. invalidate has no filter: every stats change
   # may move the board, and the handler skips the ones that cannot.
   dynamic "filter_criteria" {
-    for_each = each.value.filter_pattern_inserts ? [1] : []
+    for_each = each.value.inserts_only ? [1] : []
     content {
       filter {
         pattern = jsonencode({ eventName = ["INSERT"] })

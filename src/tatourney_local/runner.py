@@ -57,13 +57,15 @@ STATE_DIR = REPO_ROOT / ".local"
 PID_FILE_NAME = "up.pid"
 READY_TIMEOUT_SECONDS = 120
 
-# The event source mappings as they are deployed: aggregate sees only new games (its filter
-# criteria), both report partial failures, bisect on errors and give up after bounded retries.
+# The event source mappings as modules/functions deploys them (tests/terraform checks): aggregate
+# sees only new games (its filter criteria), both report partial failures, bisect on errors and
+# give up after bounded retries or record age.
 AGGREGATE_MAPPING = MappingSettings(
     function_name="tatourney-aggregate",
     batch_size=100,
     bisect_on_error=True,
     maximum_retry_attempts=10,
+    maximum_record_age_seconds=86400,
     record_filter=inserts_only,
 )
 INVALIDATE_MAPPING = MappingSettings(
@@ -71,6 +73,7 @@ INVALIDATE_MAPPING = MappingSettings(
     batch_size=100,
     bisect_on_error=True,
     maximum_retry_attempts=10,
+    maximum_record_age_seconds=3600,
 )
 
 

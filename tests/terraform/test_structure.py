@@ -1,0 +1,510 @@
+"""The Terraform's invariants, read with python-hcl2 (no provider needed): what the design needs.
+
+These stand in, with tools/terraform's schema check, for a `terraform plan` this machine cannot
+run: each test names the property it guards and reads it straight from the modules.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import hcl2
+import pytest
+from hcl2 import SerializationOptions
+
+from tatourney.config import FUNCTION_VARIABLES
+from tatourney_local import tables
+from tatourney_local.runner import AGGREGATE_MAPPING, INVALIDATE_MAPPING
+
+ROOT = Path(__file__).resolve().parents[2]
+MODULES = ("network", "table", "cache", "functions", "site")
+ALL_DIRS = (ROOT, *(ROOT / "modules" / name for name in MODULES), *ROOT.glob("examples/*"))
+OPTIONS = SerializationOptions(strip_string_quotes=True, with_comments=False, explicit_blocks=False)
+FUNCTIONS = ("leaderboard", "aggregate", "invalidate")
+
+
+@cache
+def load(directory: Path) -> dict[str, list[Any]]:
+    """Every top-level block of a module's .tf files, merged by kind (resource, variable, ...)."""
+    merged: dict[str, list[Any]] = {}
+    for path in sorted(directory.glob("*.tf")):
+        with path.open() as file:
+            for kind, blocks in hcl2.load(file, serialization_options=OPTIONS).items():
+                merged.setdefault(kind, []).extend(blocks)
+    return merged
+
+
+def module(name: str) -> dict[str, list[Any]]:
+    return load(ROOT / "modules" / name)
+
+
+def resources(tf: dict[str, list[Any]], kind: str, of_type: str) -> dict[str, dict[str, Any]]:
+    """{name: body} of the resources (kind "resource") or data sources (kind "data") of a type."""
+    found: dict[str, dict[str, Any]] = {}
+    for block in tf.get(kind, []):
+        found.update(block.get(of_type, {}))
+    return found
+
+
+def variables(tf: dict[str, list[Any]]) -> dict[str, dict[str, Any]]:
+    return {name: body for block in tf.get("variable", []) for name, body in block.items()}
+
+
+def outputs(tf: dict[str, list[Any]]) -> dict[str, dict[str, Any]]:
+    return {name: body for block in tf.get("output", []) for name, body in block.items()}
+
+
+def locals_of(tf: dict[str, list[Any]]) -> dict[str, Any]:
+    return {name: value for block in tf.get("locals", []) for name, value in block.items()}
+
+
+def default(tf: dict[str, list[Any]], reference: str) -> Any:
+    """The value of `${var.x}` (its default) or a literal; fails on anything else."""
+    match = re.fullmatch(r"\$\{var\.(\w+)\}", str(reference))
+    if match is None:
+        return reference
+    return variables(tf)[match.group(1)]["default"]
+
+
+def blocks(body: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    """Static blocks of a name, then the content of dynamic blocks of that name."""
+    static: list[dict[str, Any]] = body.get(name, [])
+    dynamic = [
+        content
+        for entry in body.get("dynamic", [])
+        for content in entry.get(name, {}).get("content", [])
+    ]
+    return [*static, *dynamic]
+
+
+def all_tf_text() -> dict[Path, str]:
+    return {path: path.read_text() for directory in ALL_DIRS for path in directory.glob("*.tf")}
+
+
+# --- network ---------------------------------------------------------------------------------
+
+
+def test_the_cache_admits_only_the_functions_group_on_the_cache_port() -> None:
+    network = module("network")
+    ingress = resources(network, "resource", "aws_vpc_security_group_ingress_rule")
+    assert list(ingress) == ["cache_from_functions"]
+    rule = ingress["cache_from_functions"]
+    assert rule["security_group_id"] == "${aws_security_group.cache.id}"
+    assert rule["referenced_security_group_id"] == "${aws_security_group.functions.id}"
+    assert rule["ip_protocol"] == "tcp"
+    assert default(network, rule["from_port"]) == default(network, rule["to_port"]) == 11211
+    assert "cidr_ipv4" not in rule
+    assert "cidr_ipv6" not in rule
+
+
+def test_no_security_group_rule_anywhere_is_open_to_the_internet() -> None:
+    for path, text in all_tf_text().items():
+        assert "0.0.0.0/0" not in text, path
+        assert '"::/0"' not in text, path
+    for directory in ALL_DIRS:
+        for body in resources(load(directory), "resource", "aws_security_group").values():
+            # Rules live in their own resources, where the tests above can see them.
+            assert "ingress" not in body
+            assert "egress" not in body
+
+
+def test_private_subnets_in_two_zones_reach_dynamodb_through_a_gateway_endpoint_not_a_nat() -> None:
+    network = module("network")
+    subnets = resources(network, "resource", "aws_subnet")["private"]
+    assert subnets["count"] == "${var.create_vpc ? 2 : 0}"
+    assert subnets["availability_zone"] == "${local.azs[count.index]}"
+    assert "map_public_ip_on_launch" not in subnets
+    endpoint = resources(network, "resource", "aws_vpc_endpoint")["dynamodb"]
+    assert endpoint["vpc_endpoint_type"] == "Gateway"
+    assert endpoint["service_name"].endswith(".dynamodb")
+    for kind in ("aws_nat_gateway", "aws_internet_gateway", "aws_eip"):
+        assert not resources(network, "resource", kind)
+
+
+def test_functions_egress_is_the_cache_port_and_dynamodb_https_only() -> None:
+    network = module("network")
+    egress = resources(network, "resource", "aws_vpc_security_group_egress_rule")
+    assert {name: rule["from_port"] for name, rule in egress.items()} == {
+        "functions_to_cache": "${var.cache_port}",
+        "functions_to_dynamodb": 443,
+    }
+    assert egress["functions_to_cache"]["referenced_security_group_id"] == (
+        "${aws_security_group.cache.id}"
+    )
+    assert egress["functions_to_dynamodb"]["prefix_list_id"] == (
+        "${data.aws_ec2_managed_prefix_list.dynamodb.id}"
+    )
+
+
+# --- tables ----------------------------------------------------------------------------------
+
+
+def _attributes(body: dict[str, Any]) -> dict[str, str]:
+    return {attribute["name"]: attribute["type"] for attribute in body["attribute"]}
+
+
+@pytest.mark.parametrize(
+    ("resource", "request_factory"),
+    [("games", tables.games_table), ("stats", tables.stats_table)],
+)
+def test_tables_agree_with_the_local_definitions_the_tests_create(
+    resource: str, request_factory: Any
+) -> None:
+    table = module("table")
+    body = resources(table, "resource", "aws_dynamodb_table")[resource]
+    request = request_factory(f"tatourney-{resource}")
+    assert body["name"] == f"${{var.name}}-{resource}"
+    keys = {key["KeyType"]: key["AttributeName"] for key in request["KeySchema"]}
+    assert body["hash_key"] == keys["HASH"]
+    assert body.get("range_key") == keys.get("RANGE")
+    assert _attributes(body) == {
+        a["AttributeName"]: a["AttributeType"] for a in request["AttributeDefinitions"]
+    }
+    assert body["billing_mode"] == request["BillingMode"]
+    assert body["stream_enabled"] is True
+    assert body["stream_view_type"] == request["StreamSpecification"]["StreamViewType"]
+    assert body["stream_view_type"] == "NEW_AND_OLD_IMAGES"
+    if "ProvisionedThroughput" in request:
+        throughput = request["ProvisionedThroughput"]
+        assert default(table, body["read_capacity"]) == throughput["ReadCapacityUnits"]
+        assert default(table, body["write_capacity"]) == throughput["WriteCapacityUnits"]
+
+
+def test_stats_is_provisioned_at_one_read_unit_by_default_everywhere() -> None:
+    assert tables.STATS_READ_CAPACITY == 1
+    assert variables(module("table"))["stats_read_capacity"]["default"] == 1
+    assert variables(load(ROOT))["stats_read_capacity"]["default"] == 1
+    autoscaling = resources(module("table"), "resource", "aws_appautoscaling_target")
+    assert not autoscaling
+
+
+def test_tables_are_encrypted_recoverable_and_protected_by_default() -> None:
+    table = module("table")
+    for body in resources(table, "resource", "aws_dynamodb_table").values():
+        assert body["server_side_encryption"][0]["enabled"] is True
+        assert default(table, body["point_in_time_recovery"][0]["enabled"]) is True
+        assert default(table, body["deletion_protection_enabled"]) is True
+
+
+# --- cache -----------------------------------------------------------------------------------
+
+
+def test_the_cache_is_memcached_on_a_current_node_type_with_its_item_limit_set() -> None:
+    cache_module = module("cache")
+    cluster = resources(cache_module, "resource", "aws_elasticache_cluster")["this"]
+    assert cluster["engine"] == "memcached"
+    node_type = default(cache_module, cluster["node_type"])
+    assert re.fullmatch(r"cache\.(t4g|m7g|r7g)\.\w+", node_type), node_type
+    assert default(cache_module, cluster["port"]) == 11211
+    assert cluster["subnet_group_name"] == "${aws_elasticache_subnet_group.this.name}"
+    assert cluster["parameter_group_name"] == "${aws_elasticache_parameter_group.this.name}"
+    for setting in ("num_cache_nodes", "az_mode", "transit_encryption_enabled"):
+        assert cluster[setting].startswith("${var."), setting
+    group = resources(cache_module, "resource", "aws_elasticache_parameter_group")["this"]
+    assert group["family"] == "memcached1.6"
+    assert [p["name"] for p in group["parameter"]] == ["max_item_size"]
+
+
+def test_the_functions_are_told_the_cache_item_limit_and_tls_the_cache_enforces() -> None:
+    calls = {name: body for block in load(ROOT)["module"] for name, body in block.items()}
+    assert calls["cache"]["max_item_size_bytes"] == "${var.cache_max_item_size_bytes}"
+    assert calls["functions"]["cache_item_limit_bytes"] == "${var.cache_max_item_size_bytes}"
+    assert calls["cache"]["transit_encryption_enabled"] == (
+        "${var.cache_transit_encryption_enabled}"
+    )
+    assert calls["functions"]["cache_tls"] == "${var.cache_transit_encryption_enabled}"
+
+
+# --- functions -------------------------------------------------------------------------------
+
+
+def _function_environment(function: str) -> set[str]:
+    functions = module("functions")
+    local_values = locals_of(functions)
+    definition = local_values["functions"][function]
+    names = set(definition["environment"])
+    if definition["uses_cache"]:
+        names |= set(local_values["cache_environment"])
+    return names
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_every_variable_a_handler_reads_is_set_and_nothing_else(function: str) -> None:
+    assert _function_environment(function) == set(FUNCTION_VARIABLES[function])
+
+
+def test_the_deployed_environment_is_built_from_those_definitions() -> None:
+    lambda_function = resources(module("functions"), "resource", "aws_lambda_function")
+    environment = lambda_function["functions"]["environment"][0]["variables"]
+    assert "local.cache_environment" in environment
+    assert "if each.value.uses_cache" in environment
+    assert "each.value.environment" in environment
+
+
+def test_functions_run_python312_from_the_manifest_on_arm64_by_default() -> None:
+    functions = module("functions")
+    body = resources(functions, "resource", "aws_lambda_function")["functions"]
+    assert body["runtime"] == "python3.12"
+    assert body["architectures"] == ["${var.architecture}"]
+    assert variables(functions)["architecture"]["default"] == "arm64"
+    assert "local.manifest.functions[each.key].source_code_hash" in body["source_code_hash"]
+    assert body["filename"] == "${var.dist_dir}/${each.key}.zip"
+    conditions = " ".join(c["condition"] for c in body["lifecycle"][0]["precondition"])
+    assert "local.manifest.architecture" in conditions
+
+
+def test_only_the_functions_that_use_the_cache_are_in_the_vpc() -> None:
+    functions = module("functions")
+    definitions = locals_of(functions)["functions"]
+    assert {name: d["uses_cache"] for name, d in definitions.items()} == {
+        "leaderboard": True,
+        "aggregate": False,
+        "invalidate": True,
+    }
+    body = resources(functions, "resource", "aws_lambda_function")["functions"]
+    vpc = body["dynamic"][0]["vpc_config"]
+    assert vpc["for_each"] == "${each.value.uses_cache && local.in_vpc ? [1] : []}"
+
+
+def test_each_function_has_its_own_role_and_log_group_with_retention() -> None:
+    functions = module("functions")
+    assert resources(functions, "resource", "aws_iam_role")["functions"]["for_each"] == (
+        "${local.functions}"
+    )
+    log_group = resources(functions, "resource", "aws_cloudwatch_log_group")["functions"]
+    assert log_group["retention_in_days"] == "${var.log_retention_days}"
+    assert variables(functions)["log_retention_days"]["default"] == 14
+
+
+# The exact data grants: an action added or widened anywhere fails here.
+EXPECTED_DATA_PERMISSIONS = {
+    "leaderboard": {"dynamodb:Scan": {"${var.stats_table.arn}"}},
+    "aggregate": {
+        "dynamodb:UpdateItem": {"${var.games_table.arn}", "${var.stats_table.arn}"},
+        "dynamodb:DescribeStream": {"${var.games_table.stream_arn}"},
+        "dynamodb:GetRecords": {"${var.games_table.stream_arn}"},
+        "dynamodb:GetShardIterator": {"${var.games_table.stream_arn}"},
+        "dynamodb:ListStreams": {"${var.games_table.arn}/stream/*"},
+        "sqs:SendMessage": {"${aws_sqs_queue.stream_failures.arn}"},
+    },
+    "invalidate": {
+        "dynamodb:DescribeStream": {"${var.stats_table.stream_arn}"},
+        "dynamodb:GetRecords": {"${var.stats_table.stream_arn}"},
+        "dynamodb:GetShardIterator": {"${var.stats_table.stream_arn}"},
+        "dynamodb:ListStreams": {"${var.stats_table.arn}/stream/*"},
+        "sqs:SendMessage": {"${aws_sqs_queue.stream_failures.arn}"},
+    },
+}
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_each_role_gets_exactly_its_data_permissions(function: str) -> None:
+    local_values = locals_of(module("functions"))
+    granted: dict[str, set[str]] = {}
+    for statement in local_values["data_permissions"][function]:
+        actions = statement["actions"]
+        if actions == "${local.stream_read_actions}":
+            actions = local_values["stream_read_actions"]
+        for action in actions:
+            granted.setdefault(action, set()).update(statement["resources"])
+    assert granted == EXPECTED_DATA_PERMISSIONS[function]
+
+
+def test_no_policy_anywhere_grants_wildcard_actions_or_data_on_every_resource() -> None:
+    statements: list[dict[str, Any]] = []
+    for directory in ALL_DIRS:
+        tf = load(directory)
+        for document in resources(tf, "data", "aws_iam_policy_document").values():
+            statements.extend(blocks(document, "statement"))
+        for granted in locals_of(tf).get("data_permissions", {}).values():
+            statements.extend(granted)
+    assert len(statements) > 10
+    for statement in statements:
+        actions = statement["actions"]
+        actions = [actions] if isinstance(actions, str) else actions
+        for action in actions:
+            assert "*" not in action, statement
+        if statement.get("resources") == ["*"]:
+            assert all(a.startswith(("ec2:Describe", "xray:Put")) for a in actions), statement
+
+
+def test_stream_mappings_report_partial_failures_bisect_and_give_up_into_a_queue() -> None:
+    functions = module("functions")
+    mapping = resources(functions, "resource", "aws_lambda_event_source_mapping")["streams"]
+    assert mapping["for_each"] == "${local.streams}"
+    assert mapping["function_response_types"] == ["ReportBatchItemFailures"]
+    assert mapping["bisect_batch_on_function_error"] is True
+    assert mapping["starting_position"] == "TRIM_HORIZON"
+    on_failure = mapping["destination_config"][0]["on_failure"][0]
+    assert on_failure["destination_arn"] == "${aws_sqs_queue.stream_failures.arn}"
+    retries = default(functions, mapping["maximum_retry_attempts"])
+    assert 0 <= retries <= 100
+    streams = locals_of(functions)["streams"]
+    assert set(streams) == {"aggregate", "invalidate"}
+    for stream in streams.values():
+        age = default(functions, stream["maximum_record_age"])
+        assert 60 <= age <= 86400  # bounded: -1 would retry a poison record for the stream's life
+
+
+def test_only_aggregate_is_filtered_to_inserts() -> None:
+    functions = module("functions")
+    mapping = resources(functions, "resource", "aws_lambda_event_source_mapping")["streams"]
+    criteria = mapping["dynamic"][0]["filter_criteria"]
+    assert criteria["for_each"] == "${each.value.inserts_only ? [1] : []}"
+    pattern = criteria["content"][0]["filter"][0]["pattern"]
+    assert pattern == '${jsonencode({eventName = ["INSERT"]})}'
+    streams = locals_of(functions)["streams"]
+    assert {name: s["inserts_only"] for name, s in streams.items()} == {
+        "aggregate": True,
+        "invalidate": False,
+    }
+
+
+@pytest.mark.parametrize(
+    ("function", "local_mapping"),
+    [("aggregate", AGGREGATE_MAPPING), ("invalidate", INVALIDATE_MAPPING)],
+)
+def test_the_local_runner_polls_streams_as_the_deployed_mappings_do(
+    function: str, local_mapping: Any
+) -> None:
+    functions = module("functions")
+    mapping = resources(functions, "resource", "aws_lambda_event_source_mapping")["streams"]
+    stream = locals_of(functions)["streams"][function]
+    assert local_mapping.batch_size == default(functions, mapping["batch_size"])
+    assert local_mapping.batching_window_seconds == default(
+        functions, mapping["maximum_batching_window_in_seconds"]
+    )
+    assert local_mapping.bisect_on_error is mapping["bisect_batch_on_function_error"]
+    assert local_mapping.maximum_retry_attempts == default(
+        functions, mapping["maximum_retry_attempts"]
+    )
+    assert local_mapping.maximum_record_age_seconds == default(
+        functions, stream["maximum_record_age"]
+    )
+    assert local_mapping.starting_position == mapping["starting_position"]
+    assert local_mapping.report_batch_item_failures
+    assert (local_mapping.record_filter is not None) is stream["inserts_only"]
+
+
+def test_the_failure_queue_is_encrypted_and_keeps_messages_two_weeks() -> None:
+    queue = resources(module("functions"), "resource", "aws_sqs_queue")["stream_failures"]
+    assert queue["sqs_managed_sse_enabled"] is True
+    assert queue["message_retention_seconds"] == 14 * 86400
+
+
+def test_the_api_serves_get_stats_with_cors_for_the_site_and_stage_throttling() -> None:
+    functions = module("functions")
+    route = resources(functions, "resource", "aws_apigatewayv2_route")["stats"]
+    assert route["route_key"] == "GET /stats"
+    integration = resources(functions, "resource", "aws_apigatewayv2_integration")["leaderboard"]
+    assert integration["payload_format_version"] == "2.0"
+    assert integration["integration_type"] == "AWS_PROXY"
+    api = resources(functions, "resource", "aws_apigatewayv2_api")["this"]
+    cors = api["cors_configuration"][0]
+    assert cors["allow_origins"] == "${var.cors_allow_origins}"
+    assert cors["allow_methods"] == ["GET"]
+    # The site reads both: where the data came from, and when to retry a 503.
+    assert set(cors["expose_headers"]) == {"X-Cache", "Retry-After"}
+    stage = resources(functions, "resource", "aws_apigatewayv2_stage")["default"]
+    settings = stage["default_route_settings"][0]
+    assert default(functions, settings["throttling_rate_limit"]) > 0
+    assert default(functions, settings["throttling_burst_limit"]) > 0
+    permission = resources(functions, "resource", "aws_lambda_permission")["api"]
+    assert permission["source_arn"].endswith("/*/GET/stats")
+    root_calls = {name: body for block in load(ROOT)["module"] for name, body in block.items()}
+    assert "module.site.website_url" in root_calls["functions"]["cors_allow_origins"]
+
+
+# --- site ------------------------------------------------------------------------------------
+
+
+def test_every_site_file_is_uploaded_with_a_known_content_type() -> None:
+    site = module("site")
+    content_types = locals_of(site)["content_types"]
+    for path in (ROOT / "site").rglob("*"):
+        if path.is_file():
+            assert path.suffix.lstrip(".").lower() in content_types, path
+    objects = resources(site, "resource", "aws_s3_object")
+    assert objects["site_files"]["for_each"] == "${local.site_files}"
+    assert "fileset(var.site_dir" in locals_of(site)["site_files"]
+
+
+def test_the_generated_config_holds_the_key_the_page_reads() -> None:
+    config = resources(module("site"), "resource", "aws_s3_object")["config"]
+    assert config["key"] == "config.json"
+    assert config["content"] == "${jsonencode({api_base_url = var.api_url})}"
+    assert "config.api_base_url" in (ROOT / "site" / "app.js").read_text()
+
+
+def test_only_the_sites_objects_are_public_and_acls_stay_blocked() -> None:
+    site = module("site")
+    block = resources(site, "resource", "aws_s3_bucket_public_access_block")["site"]
+    assert block["block_public_acls"] is True
+    assert block["ignore_public_acls"] is True
+    policy = resources(site, "data", "aws_iam_policy_document")["site"]
+    [statement] = policy["statement"]
+    assert statement["actions"] == ["s3:GetObject"]
+    assert statement["resources"] == ["${aws_s3_bucket.site.arn}/*"]
+    # With CloudFront, only this distribution may read.
+    condition = statement["dynamic"][0]["condition"]
+    assert condition["content"][0]["variable"] == "AWS:SourceArn"
+
+
+# --- every module ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("directory", ALL_DIRS, ids=lambda d: str(d.relative_to(ROOT)) or ".")
+def test_every_variable_is_typed_and_described_and_every_output_described(
+    directory: Path,
+) -> None:
+    tf = load(directory)
+    for name, body in variables(tf).items():
+        assert body.get("type"), f"{directory}: variable {name} has no type"
+        assert body.get("description"), f"{directory}: variable {name} has no description"
+    for name, body in outputs(tf).items():
+        assert body.get("description"), f"{directory}: output {name} has no description"
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_every_module_has_its_files_and_a_readme_listing_its_inputs_and_outputs(
+    name: str,
+) -> None:
+    directory = ROOT / "modules" / name
+    for file in ("main.tf", "variables.tf", "outputs.tf", "versions.tf", "README.md"):
+        assert (directory / file).is_file(), f"modules/{name}/{file}"
+    readme = (directory / "README.md").read_text()
+    tf = load(directory)
+    for variable in variables(tf):
+        assert f"`{variable}`" in readme, f"modules/{name}/README.md: input {variable}"
+    for output in outputs(tf):
+        assert f"`{output}`" in readme, f"modules/{name}/README.md: output {output}"
+
+
+def test_every_module_pins_terraform_and_the_aws_provider_to_6x() -> None:
+    for directory in ALL_DIRS:
+        [settings] = load(directory)["terraform"]
+        assert settings["required_version"] == ">= 1.9", directory
+        aws = settings["required_providers"][0]["aws"]
+        assert aws["source"] == "hashicorp/aws"
+        assert aws["version"] == ">= 6.0, < 7.0", directory
+
+
+def test_root_outputs_what_a_user_needs_after_apply() -> None:
+    assert {
+        "site_url",
+        "api_url",
+        "games_table_name",
+        "stats_table_name",
+        "cache_endpoint",
+    } <= set(outputs(load(ROOT)))
+
+
+def test_manifest_keys_the_functions_module_reads_are_what_build_py_writes() -> None:
+    manifest_text = (ROOT / "build.py").read_text()
+    for key in ('"runtime"', '"architecture"', '"functions"', '"source_code_hash"', '"handler"'):
+        assert key in manifest_text
+    assert json.dumps("python3.12") in manifest_text or "python3.12" in manifest_text

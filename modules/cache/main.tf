@@ -17,11 +17,6 @@ resource "aws_elasticache_parameter_group" "this" {
   }
 
   tags = var.tags
-
-  # A changed parameter group must exist before the cluster switches to it.
-  lifecycle {
-    create_before_destroy = true
-  }
 }
 
 resource "aws_elasticache_cluster" "this" {

@@ -7,6 +7,7 @@ pay no connect timeout at all and go straight to the table.
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,7 +49,12 @@ class Cache:
 
     @classmethod
     def connect(cls, config: CacheConfig) -> Cache:
-        """A client for the configured nodes; connections open lazily and are reused while warm."""
+        """A client for the configured nodes; connections open lazily and are reused while warm.
+
+        With TLS (ElastiCache in-transit encryption) each node's certificate is verified against
+        the system's trust store and the node's host name; SSL_CERT_FILE points elsewhere.
+        """
+        tls_context = ssl.create_default_context() if config.tls else None
         return cls(
             HashClient(
                 list(config.endpoints),
@@ -59,6 +65,7 @@ class Cache:
                 use_pooling=True,  # thread safe: the local runner serves requests on threads
                 default_noreply=False,  # `add` must say whether it won
                 no_delay=True,
+                tls_context=tls_context,
             )
         )
 

@@ -35,6 +35,15 @@ def _integer(env: Mapping[str, str], name: str, default: int, low: int, high: in
     return value
 
 
+def _boolean(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw not in ("true", "false"):
+        raise ConfigError(f"{name} must be true or false, got {raw!r}")
+    return raw == "true"
+
+
 def _endpoints(env: Mapping[str, str], name: str) -> tuple[tuple[str, int], ...]:
     endpoints = []
     for part in _required(env, name).split(","):
@@ -58,8 +67,9 @@ class CacheConfig:
     endpoints: tuple[tuple[str, int], ...]
     key_prefix: str
     timeout_seconds: float
+    tls: bool
 
-    VARIABLES = ("CACHE_ENDPOINTS", "CACHE_KEY_PREFIX", "CACHE_TIMEOUT_MS")
+    VARIABLES = ("CACHE_ENDPOINTS", "CACHE_KEY_PREFIX", "CACHE_TIMEOUT_MS", "CACHE_TLS")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> CacheConfig:
@@ -67,6 +77,7 @@ class CacheConfig:
             endpoints=_endpoints(env, "CACHE_ENDPOINTS"),
             key_prefix=_key_prefix(env, "CACHE_KEY_PREFIX"),
             timeout_seconds=_integer(env, "CACHE_TIMEOUT_MS", 250, 10, 10_000) / 1000,
+            tls=_boolean(env, "CACHE_TLS", default=False),
         )
 
 

@@ -112,12 +112,20 @@ class Memcached(LocalServer):
 
     @classmethod
     def start(
-        cls, port: int | None = None, memory_mb: int = 64, item_size_bytes: int = 1 << 20
+        cls,
+        port: int | None = None,
+        memory_mb: int = 64,
+        item_size_bytes: int = 1 << 20,
+        tls: tuple[Path, Path] | None = None,
     ) -> Memcached:
+        """`tls`: (certificate chain, private key) PEM files to serve TLS only, as ElastiCache's
+        in-transit encryption does."""
         binary = _require("memcached", "run `make install-os` (Debian package memcached)")
         port = port or free_port()
         command = [binary, "-l", LOOPBACK, "-p", str(port), "-U", "0", "-m", str(memory_mb)]
         command += ["-I", str(item_size_bytes)]
+        if tls is not None:
+            command += ["-Z", "-o", f"ssl_chain_cert={tls[0]},ssl_key={tls[1]}"]
         if item_size_bytes < 1 << 20:  # the default slab chunk (512 KiB) must not exceed -I
             command += ["-o", f"slab_chunk_max={item_size_bytes // 2}"]
         if os.geteuid() == 0:

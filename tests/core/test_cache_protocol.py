@@ -47,7 +47,10 @@ def wins_of(answer: object, player: str) -> object:
 
 def invalidator(memcached: Memcached, key_prefix: str) -> Invalidator:
     config = CacheConfig(
-        endpoints=(("127.0.0.1", memcached.port),), key_prefix=key_prefix, timeout_seconds=1
+        endpoints=(("127.0.0.1", memcached.port),),
+        key_prefix=key_prefix,
+        timeout_seconds=1,
+        tls=False,
     )
     return Invalidator(Cache.connect(config), LeaderboardKeys.for_prefix(key_prefix))
 

@@ -24,6 +24,7 @@ def test_defaults() -> None:
     assert config.cache.endpoints == (("cache.local", 11211),)
     assert config.cache.key_prefix == "tatourney"
     assert config.cache.timeout_seconds == 0.25
+    assert config.cache.tls is False
     assert config.cache_ttl_seconds == 300
     assert config.stale_ttl_seconds == 86400
     assert config.lease_ttl_seconds == 5
@@ -58,6 +59,17 @@ def test_any_value_parses_or_raises_an_error_naming_its_variable(name: str, valu
         LeaderboardConfig.from_env({**MINIMAL, name: value})
 
 
+@pytest.mark.parametrize(("value", "tls"), [("true", True), ("TRUE", True), ("false", False)])
+def test_cache_tls_is_a_boolean(value: str, tls: bool) -> None:
+    assert InvalidateConfig.from_env({**MINIMAL, "CACHE_TLS": value}).cache.tls is tls
+
+
+@pytest.mark.parametrize("value", ["yes", "1", "on", "tru"])
+def test_cache_tls_rejects_anything_but_true_or_false(value: str) -> None:
+    with pytest.raises(ConfigError, match="CACHE_TLS must be true or false"):
+        InvalidateConfig.from_env({**MINIMAL, "CACHE_TLS": value})
+
+
 def test_aggregate_needs_both_tables() -> None:
     with pytest.raises(ConfigError, match="GAMES_TABLE must be set"):
         AggregateConfig.from_env({"STATS_TABLE": "stats"})
@@ -72,8 +84,9 @@ def test_variables_listed_per_function_are_the_ones_read() -> None:
     ):
         baseline = config.from_env(MINIMAL)
         for name in FUNCTION_VARIABLES[function]:
+            value = "true" if name == "CACHE_TLS" else "7"
             try:
-                changed = config.from_env({**MINIMAL, name: "7"})
+                changed = config.from_env({**MINIMAL, name: value})
             except ConfigError:
                 continue
             assert changed != baseline, f"{function} ignores {name}"

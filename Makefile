@@ -36,7 +36,7 @@ format: $(BIN)/.installed ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: install lint ## Lint, then every test (real memcached and DynamoDB Local on loopback)
+test: install lint tf-check ## Lint, the offline Terraform checks, then every test (real memcached and DynamoDB Local on loopback)
 	$(BIN)/pytest
 
 lock: ## Re-resolve requirements/dev.txt from requirements/dev.in

@@ -20,7 +20,6 @@ module "tatourney" {
   # The site goes through CloudFront (HTTPS, private bucket); S3 website hosting is the default.
   use_cloudfront = true
 
-  # So terraform destroy removes everything; keep the defaults (true) for a stack you keep.
-  deletion_protection    = false
-  point_in_time_recovery = false
+  # So terraform destroy removes the tables; keep the default (true) for a stack you keep.
+  deletion_protection = false
 }

@@ -37,7 +37,6 @@ module "tatourney" {
   # layer into LocalStack yourself and pass its ARN otherwise.
   powertools_layer_arn = var.powertools_layer_arn
 
-  deletion_protection    = false
-  point_in_time_recovery = false
-  extra_cors_origins     = ["http://localhost:4566"]
+  deletion_protection = false
+  extra_cors_origins  = ["http://localhost:4566"]
 }

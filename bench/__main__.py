@@ -1,4 +1,5 @@
-"""`python -m bench [--quick] [--output DIR]`: run the benchmark, print its table, save files."""
+"""`python -m bench [--quick] [--output DIR] [--readme FILE]`: run the benchmark, print its table,
+save its files, and put the summary between a README's bench-summary markers."""
 
 from __future__ import annotations
 
@@ -8,7 +9,13 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.report import describe_machine, print_table, write_outputs
+from bench.report import (
+    describe_machine,
+    print_table,
+    readme_with_summary,
+    summary_markdown,
+    write_outputs,
+)
 from bench.run import FULL, QUICK, run
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -19,6 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="fewer requests and table sizes")
     parser.add_argument("--output", type=Path, default=RESULTS, help=f"default: {RESULTS}")
     parser.add_argument("--command", default="make bench", help="how this run was started")
+    parser.add_argument("--readme", type=Path, help="a README whose summary this run replaces")
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
     started = time.monotonic()
@@ -26,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     def progress(message: str) -> None:
         print(f"[{time.monotonic() - started:6.1f}s] {message}", file=sys.stderr, flush=True)
 
+    if args.readme is not None:
+        readme_with_summary(args.readme.read_text(), "")  # no markers: fail before the run
     results, session = run(plan, progress)
     results = {
         "command": args.command,
@@ -36,6 +46,10 @@ def main(argv: list[str] | None = None) -> int:
     print_table(results)
     for path in write_outputs(results, session.latencies, args.output):
         progress(f"wrote {path}")
+    if args.readme is not None:
+        text = readme_with_summary(args.readme.read_text(), summary_markdown(results))
+        args.readme.write_text(text)
+        progress(f"wrote the summary into {args.readme}")
     return 0
 
 

@@ -1,12 +1,13 @@
 # `make bench`: the cache's effect measured side by side (the site before caching, the original
-# fix, tatourney) against a real memcached and DynamoDB Local; prints a table and writes
-# bench/results/ (latest.json, summary.md for the README, latency.png). A benchmark, not a test:
-# nothing in it asserts a time. `make bench-quick` measures less and writes .local/bench-quick/.
+# fix, tatourney) against a real memcached and DynamoDB Local; prints a table, writes
+# bench/results/ (latest.json, summary.md, latency.png) and puts the summary into the README.
+# A benchmark, not a test: nothing in it asserts a time. `make bench-quick` measures less and
+# writes .local/bench-quick/.
 
 BENCH := PYTHONPATH=src $(PY) -m bench
 
 bench: $(BIN)/.installed node_modules/.installed install-os ## Benchmark uncached vs the original fix vs tatourney (~6 min; writes bench/results/)
-	$(BENCH) --command "make bench"
+	$(BENCH) --command "make bench" --readme README.md
 
 bench-quick: $(BIN)/.installed node_modules/.installed install-os ## The benchmark in under a minute (fewer requests and sizes; writes .local/bench-quick/)
 	$(BENCH) --quick --command "make bench-quick" --output .local/bench-quick

@@ -3,9 +3,10 @@
 Hit: one round trip, get_many([board, generation]), and the board's generation equals the
 counter. Miss: one reader wins `add(lease)`, reads the generation, scans, and stores the board
 tagged with that generation; an invalidation in the meantime bumps the counter, so a late store
-can never be served. Readers that lose the lease serve the stale copy, or wait for the winner,
-then scan themselves (bounded). A cache failure sends the request to the table; a table failure
-serves the stale copy, else says when to retry.
+can never be served. Readers that lose the lease serve the stale copy, or wait (bounded) for the
+winner's board, taking the lease over if the winner gives it up; only a lease holder scans. A
+cache failure sends the request to the table; a table failure serves the stale copy, else says
+when to retry.
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ class Served:
 
 @dataclass(frozen=True)
 class Unavailable:
-    """Nothing to serve: the table could not be read and no copy is cached."""
+    """Nothing to serve: the table could not be read, or another request is still reading it,
+    and no copy is cached."""
 
     retry_after_seconds: int
     reason: str
@@ -73,17 +75,25 @@ class Leaderboard:
         self._clock = clock
 
     def read(self) -> Answer:
+        return self._current_or(self._rebuild)
+
+    def _current_or(self, build: Callable[[], Answer]) -> Answer:
+        """The current board as a HIT, else what `build` answers; the table if the cache fails."""
         try:
             current = self._current_entry()
         except CacheUnavailable as error:
             return self._scan_without_cache(error)
         if current is not None:
             return Served(current.board, Source.HIT)
-        return self._rebuild()
+        return build()
 
     def _current_entry(self) -> Entry | None:
         """The cached board if it was built under the current generation."""
-        found = self._cache.get_many([self._keys.board, self._keys.generation])
+        return self._entry_if_current(
+            self._cache.get_many([self._keys.board, self._keys.generation])
+        )
+
+    def _entry_if_current(self, found: dict[str, bytes]) -> Entry | None:
         entry = decode(found.get(self._keys.board))
         generation = found.get(self._keys.generation)
         if entry is None or generation is None or entry.generation != int(generation):
@@ -91,24 +101,53 @@ class Leaderboard:
         return entry
 
     def _rebuild(self) -> Answer:
-        token = secrets.token_hex(8).encode()
         try:
-            won = self._cache.add(self._keys.lease, token, self._config.lease_ttl_seconds)
+            if self._take_lease():
+                return self._rebuild_holding_lease()
         except CacheUnavailable as error:
             return self._scan_without_cache(error)
-        if won:
-            try:
-                return self._scan_and_store()
-            finally:
-                self._release_lease()
         stale = self._stale_board()
         if stale is not None:
             return Served(stale, Source.STALE)
-        fresh = self._wait_for_winner()
-        if fresh is not None:
-            return Served(fresh, Source.HIT)
-        logger.info("lease holder did not finish in time, scanning")
-        return self._scan_and_store()
+        return self._follow_lease_holder()
+
+    def _take_lease(self) -> bool:
+        token = secrets.token_hex(8).encode()
+        return self._cache.add(self._keys.lease, token, self._config.lease_ttl_seconds)
+
+    def _rebuild_holding_lease(self) -> Answer:
+        try:
+            # The previous holder may have stored the board and released the lease between
+            # this reader's miss and its `add`: look once more before paying for a scan.
+            return self._current_or(self._scan_and_store)
+        finally:
+            self._release_lease()
+
+    def _follow_lease_holder(self) -> Answer:
+        """Wait up to LEASE_WAIT_MS for the holder's board, taking the lease over if it is
+        released (or expires) without one. Never a scan while another reader holds the lease:
+        that scan would be the herd, and on a 1-RCU table it would only be throttled."""
+        deadline = time.monotonic() + self._config.lease_wait_seconds
+        # The lease first: on one node a released lease then implies the board is already set.
+        watched = [self._keys.lease, self._keys.generation, self._keys.board]
+        while True:
+            try:
+                found = self._cache.get_many(watched)
+                entry = self._entry_if_current(found)
+                if entry is not None:
+                    return Served(entry.board, Source.HIT)
+                if self._keys.lease not in found and self._take_lease():
+                    return self._rebuild_holding_lease()
+            except CacheUnavailable as error:
+                return self._scan_without_cache(error)
+            if time.monotonic() >= deadline:
+                break
+            time.sleep(WAIT_POLL_SECONDS)
+        stale = self._stale_board()
+        if stale is not None:
+            return Served(stale, Source.STALE)
+        logger.warning("lease holder did not store the board within LEASE_WAIT_MS")
+        return Unavailable(self._config.retry_after_seconds, "another request is reading the table")
 
     def _scan_and_store(self) -> Answer:
         try:
@@ -155,18 +194,6 @@ class Leaderboard:
         except CacheUnavailable:
             return None
         return None if entry is None else entry.board
-
-    def _wait_for_winner(self) -> Board | None:
-        deadline = time.monotonic() + self._config.lease_wait_seconds
-        while time.monotonic() < deadline:
-            time.sleep(WAIT_POLL_SECONDS)
-            try:
-                entry = self._current_entry()
-            except CacheUnavailable:
-                return None
-            if entry is not None:
-                return entry.board
-        return None
 
     def _release_lease(self) -> None:
         # Deleting a lease that expired and was taken by another reader costs at most one

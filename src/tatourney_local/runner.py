@@ -331,6 +331,7 @@ class Stack:
         self.simulator = GameSimulator(client, options.tables.games, options.games_per_minute)
         seeded = self.simulator.seed(options.seed_rounds)
         self._wait_for_stats(games=2 * len(seeded))
+        self._wait_for_invalidations(since=time.monotonic())
         self.simulator.start()
         self._cleanup.callback(self.simulator.stop)
 
@@ -359,6 +360,18 @@ class Stack:
                     f" after {READY_TIMEOUT_SECONDS}s; see the log above"
                 )
             time.sleep(0.2)
+
+    def _wait_for_invalidations(self, since: float) -> None:
+        """Until the stats changes made before `since` went through their stream to the
+        invalidate function, so that the first board served is not invalidated under a reader."""
+        invalidating = next(m for m in self.mappings if m.settings is INVALIDATE_MAPPING)
+        deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+        while not invalidating.caught_up_since(since):
+            if time.monotonic() > deadline:
+                raise TimeoutError(
+                    f"the stats stream was not read to its end in {READY_TIMEOUT_SECONDS}s"
+                )
+            time.sleep(0.05)
 
     def describe(self) -> str:
         tables = self.options.tables

@@ -246,6 +246,15 @@ class StreamMapping:
             self._readers[shard_id] = reader
             reader.thread.start()
 
+    def caught_up_since(self, moment: float) -> bool:
+        """Whether every shard has been read to its end, with nothing left to deliver, by a
+        read that began after `moment` (time.monotonic): the records written before it are
+        all handled."""
+        readers = list(self._readers.values())
+        return bool(readers) and all(
+            reader.done or reader.drained_at >= moment for reader in readers
+        )
+
     def shard_finished(self) -> None:
         """A reader reached the end of a closed shard: its children may start now."""
         self._shards_changed.set()
@@ -298,6 +307,8 @@ class _ShardReader:
     shard_id: str
     position: str
     done: bool = False
+    drained_at: float = field(default=-1.0, init=False)  # start of the last read that found the
+    # shard's end with no record buffered or being delivered
     thread: threading.Thread = field(init=False)
     _iterator: str = field(default="", init=False)
     _renew_iterator: bool = field(default=True, init=False)  # no iterator yet
@@ -338,7 +349,10 @@ class _ShardReader:
         while not self.mapping.stopping:
             window_ends = None
             while not self._ended and len(self._buffer) < size:
+                began = time.monotonic()
                 fetched = self._fetch(size - len(self._buffer))
+                if fetched == 0 and not self._buffer and not self._renew_iterator:
+                    self.drained_at = began
                 if self._buffer and window_ends is None:
                     window_ends = time.monotonic() + self._settings.batching_window_seconds
                 if window_ends is not None and time.monotonic() >= window_ends:

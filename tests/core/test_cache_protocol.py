@@ -115,12 +115,8 @@ def test_late_store_after_invalidation_is_never_served(
 # 2. No thundering herd ------------------------------------------------------------------------
 
 
-@pytest.mark.localstack
-def test_fifty_concurrent_cold_readers_cause_one_scan(
-    make_reader: Callable[..., Reader], aws: LocalAws, tables: TableNames
-) -> None:
-    aws.put_stats(tables.stats, TEN_PLAYERS)
-    readers = [make_reader(lease_wait_seconds=10.0) for _ in range(50)]
+def read_at_once(readers: list[Reader]) -> list[object]:
+    """Each reader's answer to one read, all started together on threads."""
     start = threading.Barrier(len(readers))
     answers: list[object] = [None] * len(readers)
 
@@ -133,6 +129,16 @@ def test_fifty_concurrent_cold_readers_cause_one_scan(
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
+    return answers
+
+
+@pytest.mark.localstack
+def test_fifty_concurrent_cold_readers_cause_one_scan(
+    make_reader: Callable[..., Reader], aws: LocalAws, tables: TableNames
+) -> None:
+    aws.put_stats(tables.stats, TEN_PLAYERS)
+    readers = [make_reader(lease_wait_seconds=10.0) for _ in range(50)]
+    answers = read_at_once(readers)
 
     assert sum(len(reader.scans) for reader in readers) == 1
     assert all(isinstance(answer, Served) for answer in answers)
@@ -140,6 +146,87 @@ def test_fifty_concurrent_cold_readers_cause_one_scan(
     sources = sorted(answer.source for answer in answers if isinstance(answer, Served))
     assert sources.count(Source.MISS) == 1
     assert sources.count(Source.HIT) == 49
+
+
+@pytest.mark.localstack
+def test_readers_outwaited_by_a_slow_lease_holder_answer_busy_instead_of_scanning(
+    make_reader: Callable[..., Reader], aws: LocalAws, tables: TableNames
+) -> None:
+    aws.put_stats(tables.stats, TEN_PLAYERS)
+    readers = [make_reader(lease_wait_seconds=0.2) for _ in range(20)]
+    for reader in readers:  # whichever wins the lease holds it for a second after its scan
+        reader.leaderboard._table = ScanThenPause(
+            reader.leaderboard._table, lambda: time.sleep(1.0)
+        )
+
+    answers = read_at_once(readers)
+
+    assert sum(len(reader.scans) for reader in readers) == 1
+    served = [a for a in answers if isinstance(a, Served)]
+    busy = [a for a in answers if isinstance(a, Unavailable)]
+    assert [a.source for a in served].count(Source.MISS) == 1
+    assert all(a.source is Source.HIT for a in served if a.source is not Source.MISS)
+    assert len(served) + len(busy) == len(readers)
+    assert busy, "the readers gave up waiting before the holder stored its board"
+    retry_after = readers[0].leaderboard._config.retry_after_seconds
+    assert all(a.retry_after_seconds == retry_after for a in busy)
+    assert readers[0].leaderboard.read().source is Source.HIT  # type: ignore[union-attr]
+
+
+@pytest.mark.localstack
+def test_lease_of_a_holder_that_died_is_taken_over_when_it_expires(
+    make_reader: Callable[..., Reader],
+    aws: LocalAws,
+    tables: TableNames,
+    memcached: Memcached,
+    key_prefix: str,
+) -> None:
+    aws.put_stats(tables.stats, TEN_PLAYERS)
+    keys = LeaderboardKeys.for_prefix(key_prefix)
+    cache = invalidator(memcached, key_prefix)._cache
+    assert cache.add(keys.lease, b"holder that died", 1)  # it never stores, never releases
+    reader = make_reader(lease_wait_seconds=5.0)
+
+    answer = reader.leaderboard.read()
+
+    assert isinstance(answer, Served)
+    assert answer.source is Source.MISS
+    assert len(reader.scans) == 1
+    assert keys.lease not in cache.get_many([keys.lease]), "the new holder released its lease"
+
+
+class AddAfter(Cache):
+    """A cache whose first `add` runs `meanwhile` before it: the lease is released between a
+    reader's miss and its `add`, by another reader that stored the board."""
+
+    def __init__(self, inner: Cache, meanwhile: Callable[[], None]) -> None:
+        super().__init__(inner._client)
+        self._meanwhile: Callable[[], None] | None = meanwhile
+
+    def add(self, key: str, value: bytes, expire: int) -> bool:
+        if self._meanwhile is not None:
+            meanwhile, self._meanwhile = self._meanwhile, None
+            meanwhile()
+        return super().add(key, value, expire)
+
+
+@pytest.mark.localstack
+def test_reader_that_takes_a_just_released_lease_serves_the_stored_board(
+    make_reader: Callable[..., Reader], aws: LocalAws, tables: TableNames
+) -> None:
+    aws.put_stats(tables.stats, TEN_PLAYERS)
+    late, other = make_reader(), make_reader()
+    other_answers: list[object] = []
+    late.leaderboard._cache = AddAfter(
+        late.leaderboard._cache, lambda: other_answers.append(other.leaderboard.read())
+    )
+
+    answer = late.leaderboard.read()
+
+    assert [a.source for a in other_answers] == [Source.MISS]  # type: ignore[attr-defined]
+    assert isinstance(answer, Served)
+    assert answer.source is Source.HIT
+    assert len(late.scans) == 0, "the board was stored before this reader won the lease"
 
 
 # 3. Cache down is not site down ---------------------------------------------------------------

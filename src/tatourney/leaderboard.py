@@ -104,11 +104,19 @@ class Leaderboard:
         try:
             if self._take_lease():
                 return self._rebuild_holding_lease()
+            # Another reader holds the lease. It may have stored the board since this reader's
+            # miss, so the board is looked at again with the stale copy, in one round trip.
+            found = self._cache.get_many(
+                [self._keys.board, self._keys.generation, self._keys.stale]
+            )
         except CacheUnavailable as error:
             return self._scan_without_cache(error)
-        stale = self._stale_board()
+        current = self._entry_if_current(found)
+        if current is not None:
+            return Served(current.board, Source.HIT)
+        stale = decode(found.get(self._keys.stale))
         if stale is not None:
-            return Served(stale, Source.STALE)
+            return Served(stale.board, Source.STALE)
         return self._follow_lease_holder()
 
     def _take_lease(self) -> bool:

@@ -196,8 +196,8 @@ def test_lease_of_a_holder_that_died_is_taken_over_when_it_expires(
 
 
 class AddAfter(Cache):
-    """A cache whose first `add` runs `meanwhile` before it: the lease is released between a
-    reader's miss and its `add`, by another reader that stored the board."""
+    """A cache whose first `add` runs `meanwhile` before it: another reader stores the board
+    between this reader's miss and its `add`."""
 
     def __init__(self, inner: Cache, meanwhile: Callable[[], None]) -> None:
         super().__init__(inner._client)
@@ -211,22 +211,33 @@ class AddAfter(Cache):
 
 
 @pytest.mark.localstack
-def test_reader_that_takes_a_just_released_lease_serves_the_stored_board(
-    make_reader: Callable[..., Reader], aws: LocalAws, tables: TableNames
+@pytest.mark.parametrize("lease_released", [True, False], ids=["lease-released", "lease-held"])
+def test_reader_that_missed_just_before_the_board_was_stored_serves_it(
+    make_reader: Callable[..., Reader],
+    aws: LocalAws,
+    tables: TableNames,
+    memcached: Memcached,
+    key_prefix: str,
+    lease_released: bool,
 ) -> None:
     aws.put_stats(tables.stats, TEN_PLAYERS)
     late, other = make_reader(), make_reader()
+    lease = LeaderboardKeys.for_prefix(key_prefix).lease
+    cache = invalidator(memcached, key_prefix)._cache
     other_answers: list[object] = []
-    late.leaderboard._cache = AddAfter(
-        late.leaderboard._cache, lambda: other_answers.append(other.leaderboard.read())
-    )
 
+    def other_reader_stores_the_board() -> None:
+        other_answers.append(other.leaderboard.read())
+        if not lease_released:  # as if the holder had stored but not yet released its lease
+            assert cache.add(lease, b"holder releasing", 5)
+
+    late.leaderboard._cache = AddAfter(late.leaderboard._cache, other_reader_stores_the_board)
     answer = late.leaderboard.read()
 
     assert [a.source for a in other_answers] == [Source.MISS]  # type: ignore[attr-defined]
     assert isinstance(answer, Served)
-    assert answer.source is Source.HIT
-    assert len(late.scans) == 0, "the board was stored before this reader won the lease"
+    assert answer.source is Source.HIT, "the stored board is current: neither STALE nor a scan"
+    assert len(late.scans) == 0
 
 
 # 3. Cache down is not site down ---------------------------------------------------------------

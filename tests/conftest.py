@@ -18,7 +18,7 @@ import pytest
 
 from tatourney.cache import Cache
 from tatourney.config import LeaderboardConfig
-from tatourney.leaderboard import Leaderboard
+from tatourney.leaderboard import Leaderboard, Served, Source
 from tatourney.table import StatsTable, dynamodb_client
 from tatourney_local.services import DynamoDBLocal, Memcached, lambda_environment
 from tatourney_local.tables import TableNames, create_tables
@@ -81,6 +81,12 @@ class Reader:
     leaderboard: Leaderboard
     table_client: Any
     scans: list[float] = field(default_factory=list)
+
+    def reads_from_the_table(self, times: int) -> list[Served]:
+        """`times` reads, each asserted to be answered from the table (a MISS: nothing cached)."""
+        answers = [self.leaderboard.read() for _ in range(times)]
+        assert all(isinstance(a, Served) and a.source is Source.MISS for a in answers), answers
+        return [a for a in answers if isinstance(a, Served)]
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tatourney.config import LeaderboardConfig
-from tatourney.leaderboard import Served, Source
+from tatourney.leaderboard import Source
 from tatourney_local.services import Memcached
 from tatourney_local.tables import TableNames
 from tests.conftest import Reader
@@ -85,8 +85,7 @@ def test_plain_client_against_a_tls_node_is_a_cache_outage_answered_from_the_tab
 ) -> None:
     aws.put_stats(tables.stats, TEN_PLAYERS)
     reader = tls_reader(make_reader, lambda_env, tls_memcached, tls=False)
-    answers = [reader.leaderboard.read() for _ in range(3)]
-    assert all(isinstance(a, Served) and a.source is Source.MISS for a in answers)
+    reader.reads_from_the_table(3)
     assert len(reader.scans) == 3
 
 
@@ -103,6 +102,5 @@ def test_tls_client_refuses_a_certificate_it_does_not_trust(
     monkeypatch.setenv("SSL_CERT_FILE", str(other_ca))
     aws.put_stats(tables.stats, TEN_PLAYERS)
     reader = tls_reader(make_reader, lambda_env, tls_memcached, tls=True)
-    answers = [reader.leaderboard.read() for _ in range(3)]
-    assert all(isinstance(a, Served) and a.source is Source.MISS for a in answers)
+    reader.reads_from_the_table(3)
     assert len(reader.scans) == 3, "nothing was cached on a node whose certificate failed"

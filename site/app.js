@@ -1,10 +1,13 @@
 // The leaderboard page: reads the API's address from config.json (written by Terraform in AWS,
-// by the local runner on a laptop), then polls GET /stats. Data is only ever put on the page
-// with textContent: nothing from the API is parsed as HTML.
+// by the local runner on a laptop), then polls GET /stats, a page of players at a time. Each poll
+// sends the page's ETag (If-None-Match): an unchanged board answers 304 with no body, and the
+// browser's Accept-Encoding gets the rest gzipped. Data is only ever put on the page with
+// textContent: nothing from the API is parsed as HTML.
 "use strict";
 
 (function () {
   const REFRESH_SECONDS = 5;
+  const PAGE_SIZE = 100;
   const SOURCES = {
     HIT: "from the cache",
     MISS: "read from the table, now cached",
@@ -14,6 +17,9 @@
   const byId = (id) => document.getElementById(id);
   let apiBase = null;
   let countdown = null;
+  let nextPoll = null;
+  let offset = 0;
+  let shown = null; // the page on screen: { etag, builtAt, total }
 
   async function loadApiBase() {
     const response = await fetch("config.json", { cache: "no-store" });
@@ -68,15 +74,40 @@
     byId("rows").replaceChildren(...rows);
   }
 
-  function renderStatus(data, tookMs) {
+  function renderPager() {
+    const total = shown ? shown.total : 0;
+    const last = Math.min(offset + PAGE_SIZE, total);
+    byId("page-range").textContent =
+      total === 0 ? "No players" : `Players ${offset + 1}–${last} of ${total}`;
+    byId("previous").disabled = offset === 0;
+    byId("next").disabled = last >= total;
+  }
+
+  function renderStatus(response, tookMs) {
     const source = byId("source");
-    const name = Object.hasOwn(SOURCES, data.cache) ? data.cache : "UNKNOWN";
+    const header = response.headers.get("X-Cache") || "";
+    const name = Object.hasOwn(SOURCES, header) ? header : "UNKNOWN";
     source.textContent = name;
     source.className = `badge badge-${name.toLowerCase()}`;
     byId("source-text").textContent = SOURCES[name] || "";
-    byId("age").textContent = `${Number(data.age_seconds).toFixed(1)} s`;
+    const ageSeconds = Math.max(0, (Date.now() - Date.parse(shown.builtAt)) / 1000);
+    byId("age").textContent = `${ageSeconds.toFixed(1)} s`;
+    byId("answer").textContent =
+      response.status === 304 ? "304 unchanged" : "200 new standings";
     byId("latency").textContent = `${Math.round(tookMs)} ms`;
     byId("updated").textContent = new Date().toLocaleTimeString();
+  }
+
+  function schedule(seconds) {
+    clearTimeout(nextPoll);
+    nextPoll = setTimeout(refresh, seconds * 1000);
+  }
+
+  function turnPage(by) {
+    offset = Math.max(0, offset + by * PAGE_SIZE);
+    shown = null; // another page: nothing to revalidate
+    clearInterval(countdown);
+    refresh();
   }
 
   function showNotice(lines) {
@@ -119,6 +150,7 @@
   }
 
   async function refresh() {
+    clearTimeout(nextPoll);
     let response;
     let body = null;
     let started;
@@ -126,12 +158,18 @@
       if (apiBase === null) {
         apiBase = await loadApiBase();
       }
+      const headers = { Accept: "application/json" };
+      if (shown !== null && shown.etag) {
+        headers["If-None-Match"] = shown.etag;
+      }
       started = performance.now();
-      response = await fetch(`${apiBase}/stats`, {
-        cache: "no-store",
-        headers: { Accept: "application/json" },
+      response = await fetch(`${apiBase}/stats?limit=${PAGE_SIZE}&offset=${offset}`, {
+        cache: "no-store", // revalidated here, with the ETag, rather than by the browser
+        headers,
       });
-      body = await response.json().catch(() => null);
+      if (response.status !== 304) {
+        body = await response.json().catch(() => null);
+      }
     } catch (error) {
       document.body.dataset.state = "error";
       retryIn(REFRESH_SECONDS, (left) => [
@@ -144,14 +182,21 @@
 
     if (response.status === 503) {
       document.body.dataset.state = "busy";
-      const shown = byId("rows").querySelector("tr:not(.placeholder)") !== null;
-      if (!shown) {
+      if (byId("rows").querySelector("tr:not(.placeholder)") === null) {
         byId("rows").replaceChildren(placeholder("The standings appear once the table answers."));
       }
+      const onScreen = byId("rows").querySelector("tr:not(.placeholder)") !== null;
       retryIn(retryAfter(response, body), (left) => [
         "The leaderboard table is busy right now: it has used up its read capacity.",
-        `Trying again in ${left} s.` + (shown ? " The standings below may be out of date." : ""),
+        `Trying again in ${left} s.` + (onScreen ? " The standings below may be out of date." : ""),
       ]);
+      return;
+    }
+    if (response.status === 304 && shown !== null) {
+      hideNotice();
+      renderStatus(response, tookMs);
+      document.body.dataset.state = "ready";
+      schedule(REFRESH_SECONDS);
       return;
     }
     if (!response.ok || body === null || !Array.isArray(body.players)) {
@@ -164,12 +209,20 @@
       return;
     }
 
+    if (body.players.length === 0 && offset > 0 && body.total > 0) {
+      turnPage(-Math.ceil((offset - body.total + 1) / PAGE_SIZE)); // the board shrank
+      return;
+    }
+    shown = { etag: response.headers.get("ETag"), builtAt: body.built_at, total: body.total };
     hideNotice();
     renderRows(body.players);
-    renderStatus(body, tookMs);
+    renderPager();
+    renderStatus(response, tookMs);
     document.body.dataset.state = "ready";
-    setTimeout(refresh, REFRESH_SECONDS * 1000);
+    schedule(REFRESH_SECONDS);
   }
 
+  byId("previous").addEventListener("click", () => turnPage(-1));
+  byId("next").addEventListener("click", () => turnPage(1));
   refresh();
 })();

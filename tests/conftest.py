@@ -76,11 +76,26 @@ def lambda_env(
 
 @dataclass
 class Reader:
-    """A leaderboard reader as a warm Lambda container has it: its own cache and table clients."""
+    """A leaderboard reader as a warm Lambda container has it: its own cache and table clients,
+    and every request it made of the table (operation name and parameters)."""
 
     leaderboard: Leaderboard
     table_client: Any
-    scans: list[float] = field(default_factory=list)
+    requests: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    @property
+    def scans(self) -> list[dict[str, Any]]:
+        """The Scan requests (full-scan pages and sweep pages alike)."""
+        return [params for operation, params in self.requests if operation == "Scan"]
+
+    @property
+    def players_read(self) -> list[set[str]]:
+        """The players each BatchGetItem request asked for."""
+        return [
+            {key["player"]["S"] for keys in params["RequestItems"].values() for key in keys["Keys"]}
+            for operation, params in self.requests
+            if operation == "BatchGetItem"
+        ]
 
     def reads_from_the_table(self, times: int) -> list[Served]:
         """`times` reads, each asserted to be answered from the table (a MISS: nothing cached)."""
@@ -93,7 +108,11 @@ class Reader:
 def make_reader(lambda_env: dict[str, str]) -> Callable[..., Reader]:
     """Build readers from the functions' own configuration code; keyword overrides for settings."""
 
-    def build(cache_endpoints: str | None = None, **overrides: Any) -> Reader:
+    def build(
+        cache_endpoints: str | None = None,
+        clock: Callable[[], float] = time.time,
+        **overrides: Any,
+    ) -> Reader:
         env = dict(lambda_env)
         if cache_endpoints is not None:
             env["CACHE_ENDPOINTS"] = cache_endpoints
@@ -101,13 +120,15 @@ def make_reader(lambda_env: dict[str, str]) -> Callable[..., Reader]:
         client = dynamodb_client(config.table_max_attempts)
         reader = Reader(
             Leaderboard(
-                Cache.connect(config.cache), StatsTable(client, config.stats_table), config
+                Cache.connect(config.cache), StatsTable(client, config.stats_table), config, clock
             ),
             client,
         )
-        client.meta.events.register(
-            "before-call.dynamodb.Scan", lambda **_: reader.scans.append(time.monotonic())
-        )
+
+        def record(model: Any, params: dict[str, Any], **_: Any) -> None:
+            reader.requests.append((model.name, params))
+
+        client.meta.events.register("provide-client-params.dynamodb.*", record)
         return reader
 
     return build

@@ -13,6 +13,8 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
+from aws_lambda_powertools.metrics.provider.cold_start import reset_cold_start_flag
+
 from tatourney_local.services import dynamodb_client, streams_client
 
 if TYPE_CHECKING:
@@ -105,4 +107,5 @@ def load_handler(name: str) -> ModuleType:
     """Import a function's handler module afresh: a cold start with the current environment."""
     module = f"{name}_handler"
     sys.modules.pop(module, None)
+    reset_cold_start_flag()  # Powertools keeps it per process; here a process holds many starts
     return importlib.import_module(module)

@@ -22,8 +22,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tatourney.aggregation import Game, StatsWriter
 from tatourney.config import AggregateConfig
-from tatourney.logs import function_logger
 from tatourney.table import dynamodb_client
+from tatourney.telemetry import function_logger
 
 logger = function_logger("tatourney-aggregate")
 config = AggregateConfig.from_env()

@@ -72,7 +72,8 @@ locals {
   # function's role; aggregate's one transaction updates the game (its marker) and the stats row.
   data_permissions = {
     leaderboard = [
-      { sid = "ScanStats", actions = ["dynamodb:Scan"], resources = [var.stats_table.arn] },
+      # Scan to build a board; BatchGetItem to re-read only the players a change touched.
+      { sid = "ReadStats", actions = ["dynamodb:BatchGetItem", "dynamodb:Scan"], resources = [var.stats_table.arn] },
     ]
     aggregate = [
       { sid = "FoldGameIntoStats", actions = ["dynamodb:UpdateItem"], resources = [var.games_table.arn, var.stats_table.arn] },

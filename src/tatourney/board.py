@@ -1,77 +1,167 @@
-"""The leaderboard body: rows ranked by wins, and its cache encoding (generation, time, zlib)."""
+"""The leaderboard: rows ranked by wins, their cache encoding, and the pages served from memory.
+
+What memcached holds is an `Entry`: the ranked rows and what they were built from (the
+generation, the change-log position, where the sweep continues). What a warm container keeps is a
+`RenderedBoard`: the same rows with the JSON of the pages already asked for, so a hit serialises
+nothing.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import zlib
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
-from tatourney.table import StatsRow
+from tatourney.changelog import Position
+from tatourney.table import Cursor, StatsRow
 
-# Bodies above this are compressed before caching: JSON shrinks several-fold, and every hit
-# then moves fewer bytes; below it compression costs more CPU than the bytes it saves.
-COMPRESS_ABOVE_BYTES = 64 * 1024
-
-
-@dataclass(frozen=True)
-class Board:
-    """A rendered leaderboard: the ranked players as a JSON array, and when it was built."""
-
-    players_json: bytes
-    built_at: float
+# Pages a container keeps serialised (and compressed, once asked for gzip) per board; with the
+# default page of 100 players a page is ~10 KB, so this bounds the pages at ~1 MB.
+MEMORY_PAGES = 64
 
 
-def render(rows: Iterable[StatsRow], built_at: float) -> Board:
-    """Rank by wins; ties broken by win %, then average score, then name, so order is stable."""
-    scored = []
-    for row in rows:
-        avg_score = round(row.total_score / row.games, 1) if row.games > 0 else 0.0
-        win_percent = round(100 * row.wins / row.games, 1) if row.games > 0 else 0.0
-        scored.append((row, avg_score, win_percent))
-    scored.sort(key=lambda s: (-s[0].wins, -s[2], -s[1], s[0].player))
-    ranked = [
-        {
-            "rank": rank,
-            "player": row.player,
-            "games": row.games,
-            "wins": row.wins,
-            "avg_score": avg_score,
-            "win_percent": win_percent,
-        }
-        for rank, (row, avg_score, win_percent) in enumerate(scored, start=1)
-    ]
-    return Board(json.dumps(ranked, separators=(",", ":")).encode(), built_at)
+def rank(rows: Iterable[StatsRow]) -> tuple[StatsRow, ...]:
+    """By wins; ties broken by win %, then average score, then name, so the order is stable."""
+    return tuple(sorted(rows, key=lambda r: (-r.wins, -_win_percent(r), -_avg_score(r), r.player)))
+
+
+def _avg_score(row: StatsRow) -> float:
+    return round(row.total_score / row.games, 1) if row.games > 0 else 0.0
+
+
+def _win_percent(row: StatsRow) -> float:
+    return round(100 * row.wins / row.games, 1) if row.games > 0 else 0.0
 
 
 @dataclass(frozen=True)
 class Entry:
-    """A cached board and the generation it was built under (0 for the stale copy)."""
+    """A board as cached: its ranked rows and what they were built from."""
 
-    generation: int
-    board: Board
+    generation: int  # the generation counter's value read before the rows were read
+    built_at: float  # when the rows were last brought up to date
+    position: Position  # the change log's position the rows reflect
+    sweep_from: Cursor | None  # where the next sweep page starts (None: the table's start)
+    scan_read_units: float  # what the last full Scan of the table cost
+    rows: tuple[StatsRow, ...]  # ranked
 
 
 def encode(entry: Entry) -> bytes:
-    """`<generation> <built_at> <raw|zlib>\\n<players_json, maybe compressed>`."""
-    payload, encoding = entry.board.players_json, b"raw"
-    if len(payload) > COMPRESS_ABOVE_BYTES:
-        payload, encoding = zlib.compress(payload, 6), b"zlib"
-    header = b"%d %.6f %s\n" % (entry.generation, entry.board.built_at, encoding)
-    return header + payload
+    """`<generation> <built_at>\\n<zlib(JSON)>`: the header alone tells whether it is current."""
+    body = {
+        "position": [entry.position.epoch, entry.position.seq],
+        "sweep_from": entry.sweep_from,
+        "scan_read_units": entry.scan_read_units,
+        "rows": [[r.player, r.games, r.wins, r.total_score] for r in entry.rows],
+    }
+    payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    return b"%d %r\n" % (entry.generation, entry.built_at) + zlib.compress(payload, 6)
+
+
+def decode_header(value: bytes | None) -> tuple[int, float] | None:
+    """(generation, built_at) of an encoded entry, without decompressing it."""
+    if not value:
+        return None
+    try:
+        generation, built_at = value[: value.index(b"\n")].split(b" ")
+        return int(generation), float(built_at)
+    except ValueError:
+        return None
 
 
 def decode(value: bytes | None) -> Entry | None:
     """The entry, or None for an absent or unreadable value (treated as a miss, never an error)."""
-    if not value:
+    header = decode_header(value)
+    if value is None or header is None:
         return None
     try:
-        header, payload = value.split(b"\n", 1)
-        generation, built_at, encoding = header.split(b" ")
-        if encoding == b"zlib":
-            payload = zlib.decompress(payload)
-        elif encoding != b"raw":
-            return None
-        return Entry(int(generation), Board(payload, float(built_at)))
-    except (ValueError, zlib.error):
+        body = json.loads(zlib.decompress(value[value.index(b"\n") + 1 :]))
+        epoch, seq = body["position"]
+        rows = tuple(StatsRow(str(p), int(g), int(w), int(t)) for p, g, w, t in body["rows"])
+        return Entry(
+            header[0],
+            header[1],
+            Position(int(epoch), int(seq)),
+            body["sweep_from"],
+            float(body["scan_read_units"]),
+            rows,
+        )
+    except (ValueError, TypeError, KeyError, zlib.error):
         return None
+
+
+class PageBody:
+    """One page of the board as the API serves it, and its entity tag."""
+
+    __slots__ = ("etag", "gzip_base64", "json", "text")
+
+    def __init__(self, text: str, etag: str) -> None:
+        self.text = text
+        self.json = text.encode()
+        self.etag = etag
+        self.gzip_base64: str | None = None  # filled the first time a client accepts gzip
+
+
+class RenderedBoard:
+    """A board as a container serves it: pages rendered on first request, kept (bounded)."""
+
+    def __init__(self, entry: Entry) -> None:
+        self.generation = entry.generation
+        self.built_at = entry.built_at
+        self.rows = entry.rows
+        self.total = len(entry.rows)
+        # Derived from the rows alone: the same board built twice, or by another container,
+        # has the same tag, so a client's copy stays valid across rebuilds that changed nothing.
+        digest = hashlib.blake2b(digest_size=12)
+        for row in entry.rows:
+            digest.update(b"%s\0%d\0%d\0%d\n" % (row.player.encode(), *_counts(row)))
+        self.digest = digest.hexdigest()
+        self._built_at_iso = datetime.fromtimestamp(entry.built_at, UTC).isoformat(
+            timespec="milliseconds"
+        )
+        self._pages: OrderedDict[tuple[int, int], PageBody] = OrderedDict()
+
+    def same_as(self, generation: int, built_at: float) -> bool:
+        return self.generation == generation and self.built_at == built_at
+
+    def page(self, offset: int, limit: int) -> PageBody:
+        key = (offset, limit)
+        page = self._pages.get(key)
+        if page is None:
+            page = self._render(offset, limit)
+            self._pages[key] = page
+            if len(self._pages) > MEMORY_PAGES:
+                self._pages.popitem(last=False)
+        return page
+
+    def _render(self, offset: int, limit: int) -> PageBody:
+        players = ",".join(
+            _player_json(rank_, row)
+            for rank_, row in enumerate(self.rows[offset : offset + limit], start=offset + 1)
+        )
+        body = (
+            f'{{"built_at":"{self._built_at_iso}","total":{self.total},"offset":{offset},'
+            f'"limit":{limit},"players":[{players}]}}'
+        )
+        # Weak: the body also says when the board was built, which a rebuild changes.
+        return PageBody(body, f'W/"{self.digest}-{offset}-{limit}"')
+
+    def players(self) -> list[dict[str, Any]]:
+        """Every player as the API shows them (for tests and tools)."""
+        loaded: list[dict[str, Any]] = json.loads(self.page(0, self.total or 1).json)["players"]
+        return loaded
+
+
+def _counts(row: StatsRow) -> tuple[int, int, int]:
+    return row.games, row.wins, row.total_score
+
+
+def _player_json(rank_: int, row: StatsRow) -> str:
+    return (
+        f'{{"rank":{rank_},"player":{json.dumps(row.player)},"games":{row.games},'
+        f'"wins":{row.wins},"avg_score":{_avg_score(row)!r},"win_percent":{_win_percent(row)!r}}}'
+    )

@@ -1,27 +1,39 @@
-"""A thin memcached adapter: every call bounded by a short timeout, every failure one exception.
+"""A thin memcached adapter: one home node per leaderboard, every call bounded by a short timeout,
+every failure one exception.
 
-pymemcache's HashClient spreads keys over the nodes. With `retry_attempts=0` a node that fails
-once is set aside for DEAD_NODE_SECONDS (a circuit breaker): while the cache is down, requests
-pay no connect timeout at all and go straight to the table.
+All of a leaderboard's keys live on one node, its *home*, chosen by rendezvous hashing of the key
+prefix over the configured nodes. The choice depends on the node list only, never on which nodes
+answer: a client that remapped the keys of a node it thinks dead would send the invalidation to
+another node, and the node would come back with the old board still current (the remap problem of
+Facebook's "Scaling Memcache"). When the home node fails, the cache is unavailable for this
+leaderboard and the reader goes to the table; after a failure the node is set aside for
+DEAD_NODE_SECONDS (a circuit breaker), so an outage costs one timeout, not one per request.
 """
 
 from __future__ import annotations
 
 import ssl
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from pymemcache.client.hash import HashClient
-from pymemcache.exceptions import MemcacheError
+from pymemcache.client.base import PooledClient
+from pymemcache.client.rendezvous import RendezvousHash
+from pymemcache.exceptions import MemcacheError, MemcacheUnexpectedCloseError
 
 from tatourney.config import CacheConfig
 
 DEAD_NODE_SECONDS = 5
-SCHEMA_VERSION = "v1"
+# v2: boards carry their rows and change-log position (v1 carried a rendered body).
+SCHEMA_VERSION = "v2"
+
+Result = TypeVar("Result")
 
 
 class CacheUnavailable(Exception):
-    """memcached did not answer (down, timed out, refused the value)."""
+    """memcached did not answer (down, timed out, set aside) or refused the call."""
 
 
 @dataclass(frozen=True)
@@ -31,76 +43,109 @@ class LeaderboardKeys:
     board: str
     generation: str
     lease: str
-    stale: str
+    log: str
+    scan: str
 
     @classmethod
     def for_prefix(cls, prefix: str) -> LeaderboardKeys:
         base = f"{prefix}:{SCHEMA_VERSION}:lb"
         return cls(
-            board=base, generation=f"{base}:gen", lease=f"{base}:lease", stale=f"{base}:stale"
+            board=base,
+            generation=f"{base}:gen",
+            lease=f"{base}:lease",
+            log=f"{base}:log",
+            scan=f"{base}:scan",
         )
+
+
+def home_node(endpoints: tuple[tuple[str, int], ...], key_prefix: str) -> tuple[str, int]:
+    """The node that holds every key of the leaderboard with `key_prefix`.
+
+    Rendezvous hashing: the same answer in every process for the same set of nodes, whatever
+    their order; adding or removing a node moves only the prefixes whose home it was or becomes.
+    """
+    names = {f"{host}:{port}": (host, port) for host, port in endpoints}
+    return names[RendezvousHash(sorted(names)).get_node(key_prefix)]
 
 
 class Cache:
-    """memcached operations that either succeed or raise CacheUnavailable."""
+    """memcached operations on the home node that either succeed or raise CacheUnavailable."""
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: Any, endpoint: tuple[str, int]) -> None:
         self._client = client
+        self.endpoint = endpoint
+        self._set_aside_until = 0.0
+        self._lock = threading.Lock()
 
     @classmethod
     def connect(cls, config: CacheConfig) -> Cache:
-        """A client for the configured nodes; connections open lazily and are reused while warm.
+        """A client for the home node; connections open lazily and are reused while warm.
 
-        With TLS (ElastiCache in-transit encryption) each node's certificate is verified against
+        With TLS (ElastiCache in-transit encryption) the node's certificate is verified against
         the system's trust store and the node's host name; SSL_CERT_FILE points elsewhere.
         """
+        endpoint = home_node(config.endpoints, config.key_prefix)
         tls_context = ssl.create_default_context() if config.tls else None
-        return cls(
-            HashClient(
-                list(config.endpoints),
-                connect_timeout=config.timeout_seconds,
-                timeout=config.timeout_seconds,
-                retry_attempts=0,
-                dead_timeout=DEAD_NODE_SECONDS,
-                use_pooling=True,  # thread safe: the local runner serves requests on threads
-                default_noreply=False,  # `add` must say whether it won
-                no_delay=True,
-                tls_context=tls_context,
-            )
+        client = PooledClient(
+            endpoint,
+            connect_timeout=config.timeout_seconds,
+            timeout=config.timeout_seconds,
+            no_delay=True,
+            default_noreply=False,  # `add` and `cas` must say whether they stored
+            tls_context=tls_context,
+            max_pool_size=16,  # thread safe: the local runner serves requests on threads
         )
+        return cls(client, endpoint)
+
+    def _call(self, name: str, operation: Callable[[], Result]) -> Result:
+        if time.monotonic() < self._set_aside_until:
+            raise CacheUnavailable(f"{name}: node {self._where} set aside after a failure")
+        try:
+            return operation()
+        except (OSError, MemcacheUnexpectedCloseError) as error:
+            # The node did not answer: set it aside rather than pay a timeout per call.
+            with self._lock:
+                self._set_aside_until = time.monotonic() + DEAD_NODE_SECONDS
+            raise CacheUnavailable(f"{name} on {self._where}: {error!r}") from error
+        except MemcacheError as error:  # it answered, with an error (e.g. a value too large)
+            raise CacheUnavailable(f"{name} on {self._where}: {error!r}") from error
+
+    @property
+    def _where(self) -> str:
+        host, port = self.endpoint
+        return f"{host}:{port}"
+
+    def get(self, key: str) -> bytes | None:
+        found: bytes | None = self._call("get", lambda: self._client.get(key))
+        return found
 
     def get_many(self, keys: list[str]) -> dict[str, bytes]:
-        try:
-            found: dict[str, bytes] = self._client.get_many(keys)
-        except (MemcacheError, OSError) as error:
-            raise CacheUnavailable(f"get_many: {error!r}") from error
+        found: dict[str, bytes] = self._call("get_many", lambda: self._client.get_many(keys))
         return found
+
+    def gets(self, key: str) -> tuple[bytes | None, bytes | None]:
+        """The value and its CAS token (None, None when absent)."""
+        value, token = self._call("gets", lambda: self._client.gets(key))
+        return value, token
 
     def add(self, key: str, value: bytes, expire: int) -> bool:
         """Store only if absent; True when this call stored it."""
-        try:
-            return bool(self._client.add(key, value, expire=expire, noreply=False))
-        except (MemcacheError, OSError) as error:
-            raise CacheUnavailable(f"add: {error!r}") from error
+        return bool(self._call("add", lambda: self._client.add(key, value, expire, noreply=False)))
+
+    def cas(self, key: str, value: bytes, token: bytes, expire: int) -> bool:
+        """Store only if unchanged since `gets` gave `token`; True when this call stored it."""
+        stored = self._call("cas", lambda: self._client.cas(key, value, token, expire, False))
+        return bool(stored)
 
     def set(self, key: str, value: bytes, expire: int) -> None:
-        try:
-            stored = self._client.set(key, value, expire=expire, noreply=False)
-        except (MemcacheError, OSError) as error:
-            raise CacheUnavailable(f"set: {error!r}") from error
+        stored = self._call("set", lambda: self._client.set(key, value, expire, noreply=False))
         if not stored:
             raise CacheUnavailable(f"set: {key} not stored")
 
     def delete(self, key: str) -> None:
-        try:
-            self._client.delete(key, noreply=False)
-        except (MemcacheError, OSError) as error:
-            raise CacheUnavailable(f"delete: {error!r}") from error
+        self._call("delete", lambda: self._client.delete(key, noreply=False))
 
     def incr(self, key: str) -> int | None:
         """Add one to a counter; None when the counter does not exist (never set, or evicted)."""
-        try:
-            value = self._client.incr(key, 1, noreply=False)
-        except (MemcacheError, OSError) as error:
-            raise CacheUnavailable(f"incr: {error!r}") from error
+        value = self._call("incr", lambda: self._client.incr(key, 1, noreply=False))
         return None if value is None else int(value)

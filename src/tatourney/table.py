@@ -1,9 +1,15 @@
-"""DynamoDB access: clients with bounded retries, and the leaderboard's one read (a Scan)."""
+"""DynamoDB access: clients with bounded retries, and the leaderboard's reads of the stats table:
+Scan pages (eventually consistent, four attributes, resumable from a cursor) and BatchGetItem of
+named players."""
 
 from __future__ import annotations
 
+import logging
+import time
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer
@@ -12,11 +18,20 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 if TYPE_CHECKING:
     from types_boto3_dynamodb import DynamoDBClient
+    from types_boto3_dynamodb.type_defs import KeysAndAttributesTypeDef
 
 THROTTLING_CODES = frozenset(
     {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
 )
+BATCH_GET_LIMIT = 100  # keys per BatchGetItem request (DynamoDB's limit)
+UNPROCESSED_ATTEMPTS = 3  # rounds for keys DynamoDB left unprocessed (it throttled them)
+UNPROCESSED_BACKOFF_SECONDS = 0.05
+ATTRIBUTES = {"#player": "player", "#games": "games", "#wins": "wins", "#total": "total_score"}
+PROJECTION = "#player, #games, #wins, #total"
+
+Cursor = dict[str, Any]  # a Scan's LastEvaluatedKey / ExclusiveStartKey, as DynamoDB JSON
 _deserialize = TypeDeserializer().deserialize
+logger = logging.getLogger(__name__)
 
 
 class TableUnavailable(Exception):
@@ -48,52 +63,122 @@ class StatsRow:
 
 
 @dataclass(frozen=True)
-class ScanResult:
+class ScanPage:
     rows: list[StatsRow]
+    cursor: Cursor | None  # where the next page starts; None after the last page
+    consumed_read_units: float
+
+
+@dataclass(frozen=True)
+class Players:
+    rows: list[StatsRow]  # the players found; an absent player has no row (removed)
     consumed_read_units: float
 
 
 class StatsTable:
-    """Reads every player's row: a paginated, eventually consistent Scan of four attributes."""
+    """The reads a leaderboard makes of the stats table, all eventually consistent (half the read
+    units; the stream's invalidation bounds what they can miss)."""
 
     def __init__(self, client: DynamoDBClient, table_name: str) -> None:
         self._client = client
         self._table_name = table_name
 
-    def scan(self) -> ScanResult:
+    def scan_page(self, start: Cursor | None, limit: int | None = None) -> ScanPage:
+        """One Scan page from `start` (None: the table's start), of at most `limit` items."""
+        request: dict[str, Any] = {
+            "TableName": self._table_name,
+            "ProjectionExpression": PROJECTION,
+            "ExpressionAttributeNames": ATTRIBUTES,
+            "ConsistentRead": False,
+            "ReturnConsumedCapacity": "TOTAL",
+        }
+        if start is not None:
+            request["ExclusiveStartKey"] = start
+        if limit is not None:
+            request["Limit"] = limit
+        with self._errors("scan"):
+            page = self._client.scan(**request)
+        return ScanPage(
+            _rows(page.get("Items", [])),
+            page.get("LastEvaluatedKey"),
+            _units(page.get("ConsumedCapacity")),
+        )
+
+    def scan(self) -> ScanPage:
+        """Every row: the Scan read to its end (the cursor of the result is None)."""
         rows: list[StatsRow] = []
         consumed = 0.0
-        pages = self._client.get_paginator("scan").paginate(
-            TableName=self._table_name,
-            ProjectionExpression="#player, #games, #wins, #total_score",
-            ExpressionAttributeNames={
-                "#player": "player",
-                "#games": "games",
-                "#wins": "wins",
-                "#total_score": "total_score",
-            },
-            ConsistentRead=False,  # half the read units; the stream invalidation bounds staleness
-            ReturnConsumedCapacity="TOTAL",
-        )
+        cursor: Cursor | None = None
+        while True:
+            page = self.scan_page(cursor)
+            rows.extend(page.rows)
+            consumed += page.consumed_read_units
+            cursor = page.cursor
+            if cursor is None:
+                return ScanPage(rows, None, consumed)
+
+    def get_players(self, players: Collection[str]) -> Players:
+        """The rows of `players` (BatchGetItem, 100 keys a request); absent players are left out."""
+        rows: list[StatsRow] = []
+        consumed = 0.0
+        names = sorted(players)
+        for start in range(0, len(names), BATCH_GET_LIMIT):
+            keys = [{"player": {"S": name}} for name in names[start : start + BATCH_GET_LIMIT]]
+            request: KeysAndAttributesTypeDef = {
+                "Keys": keys,
+                "ProjectionExpression": PROJECTION,
+                "ExpressionAttributeNames": ATTRIBUTES,
+                "ConsistentRead": False,
+            }
+            for attempt in range(UNPROCESSED_ATTEMPTS):
+                with self._errors("batch_get_item"):
+                    answer = self._client.batch_get_item(
+                        RequestItems={self._table_name: request}, ReturnConsumedCapacity="TOTAL"
+                    )
+                rows.extend(_rows(answer["Responses"].get(self._table_name, [])))
+                consumed += sum(_units(c) for c in answer.get("ConsumedCapacity", []))
+                unprocessed = answer.get("UnprocessedKeys", {}).get(self._table_name)
+                if not unprocessed:
+                    break
+                request = cast("KeysAndAttributesTypeDef", unprocessed)
+                time.sleep(UNPROCESSED_BACKOFF_SECONDS * 2**attempt)
+            else:
+                raise TableUnavailable(
+                    f"batch_get_item {self._table_name}: keys left unprocessed", throttled=True
+                )
+        return Players(rows, consumed)
+
+    @contextmanager
+    def _errors(self, operation: str) -> Iterator[None]:
         try:
-            for page in pages:
-                rows.extend(_row(item) for item in page.get("Items", []))
-                consumed += page.get("ConsumedCapacity", {}).get("CapacityUnits", 0.0)
+            yield
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code", "")
             raise TableUnavailable(
-                f"scan {self._table_name}: {code}", throttled=code in THROTTLING_CODES
+                f"{operation} {self._table_name}: {code}", throttled=code in THROTTLING_CODES
             ) from error
         except BotoCoreError as error:
-            raise TableUnavailable(f"scan {self._table_name}: {error}", throttled=False) from error
-        return ScanResult(rows, consumed)
+            raise TableUnavailable(
+                f"{operation} {self._table_name}: {error}", throttled=False
+            ) from error
 
 
-def _row(item: dict[str, Any]) -> StatsRow:
-    values = {name: _deserialize(value) for name, value in item.items()}
-    return StatsRow(
-        player=str(values["player"]),
-        games=int(values.get("games", 0)),
-        wins=int(values.get("wins", 0)),
-        total_score=int(values.get("total_score", 0)),
-    )
+def _units(consumed: Any) -> float:
+    return float((consumed or {}).get("CapacityUnits", 0.0))
+
+
+def _rows(items: list[dict[str, Any]]) -> list[StatsRow]:
+    """The items as rows; an item that is not a stats row (written by hand, say) is left out."""
+    rows = []
+    for item in items:
+        try:
+            values = {name: _deserialize(value) for name, value in item.items()}
+            counts = [values.get(name, 0) for name in ("games", "wins", "total_score")]
+            if not isinstance(values["player"], str) or any(
+                isinstance(count, bool) or int(count) != count or count < 0 for count in counts
+            ):
+                raise TypeError("not a stats row")
+            rows.append(StatsRow(values["player"], *(int(count) for count in counts)))
+        except (KeyError, TypeError, ValueError, ArithmeticError):
+            logger.warning("stats item left out of the board", extra={"item": repr(item)[:200]})
+    return rows

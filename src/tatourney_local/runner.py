@@ -115,8 +115,14 @@ class LocalFunction:
         self._lock = threading.Lock()
 
     def invoke(self, event: dict[str, Any]) -> Any:
-        with self._lock:
+        with self.invoking():
             return self.module.handler(event, LocalContext(self.name))
+
+    @contextlib.contextmanager
+    def invoking(self) -> Iterator[None]:
+        """The container to oneself: no invocation runs meanwhile."""
+        with self._lock:
+            yield
 
 
 def cold_start(name: str, environment: Mapping[str, str]) -> ModuleType:
@@ -206,7 +212,9 @@ def site_and_api_handler(
 
         def end_headers(self) -> None:
             # The site changes while you edit it; never let the browser keep an old copy.
-            self.send_header("Cache-Control", "no-store")
+            # (The API's responses say themselves how they may be kept.)
+            if self.path.partition("?")[0] != "/stats":
+                self.send_header("Cache-Control", "no-store")
             super().end_headers()
 
         def log_message(self, format: str, *args: Any) -> None:
@@ -226,18 +234,15 @@ def site_and_api_handler(
                 return
             body = response.get("body", "")
             payload = base64.b64decode(body) if response.get("isBase64Encoded") else body.encode()
-            headers = {
-                name: str(value)
-                for name, value in response.get("headers", {}).items()
-                if name.lower() != "cache-control"  # end_headers sends it
-            }
+            headers = {name: str(value) for name, value in response.get("headers", {}).items()}
             self._send(int(response.get("statusCode", 200)), headers, payload)
 
         def _send(self, status: int, headers: Mapping[str, str], body: bytes) -> None:
             self.send_response(status)
             for name, value in headers.items():
                 self.send_header(name, value)
-            self.send_header("Content-Length", str(len(body)))
+            if status != 304:  # a 304 has no body, and no length of one
+                self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
 
@@ -248,7 +253,8 @@ def site_and_api_handler(
 class Options:
     host: str = LOOPBACK
     port: int = 8080  # 0: any free port
-    memcached_port: int | None = None  # None: any free port
+    memcached_port: int | None = None  # the first node's; None: any free port
+    memcached_nodes: int = 1
     dynamodb_port: int | None = None
     games_per_minute: float = 6.0
     seed_rounds: int = 3
@@ -263,7 +269,7 @@ class Stack:
     def __init__(self, options: Options) -> None:
         self.options = options
         self.failure_log = FailureLog(options.state_dir / "failures.jsonl")
-        self.memcached: Memcached
+        self.memcached: list[Memcached] = []
         self.dynamodb: DynamoDBLocal
         self.functions: dict[str, LocalFunction] = {}
         self.mappings: list[StreamMapping] = []
@@ -295,15 +301,17 @@ class Stack:
         )
         self._server.daemon_threads = True
         self._cleanup.callback(self._server.server_close)
-        self.memcached = Memcached.start(port=options.memcached_port)
-        self._cleanup.callback(self.memcached.stop)
+        for node in range(options.memcached_nodes):
+            server = Memcached.start(port=options.memcached_port if node == 0 else None)
+            self._cleanup.callback(server.stop)
+            self.memcached.append(server)
         self.dynamodb = DynamoDBLocal.start(port=options.dynamodb_port)
         self._cleanup.callback(self.dynamodb.stop)
         client = self.dynamodb.client()
         create_tables(client, options.tables)
 
         environment = lambda_environment(
-            self.memcached.endpoint,
+            self.cache_endpoints,
             self.dynamodb.endpoint_url,
             options.tables.games,
             options.tables.stats,
@@ -341,6 +349,11 @@ class Stack:
         serving.start()
         self._cleanup.callback(serving.join, 10)
         self._cleanup.callback(self._server.shutdown)
+
+    @property
+    def cache_endpoints(self) -> str:
+        """CACHE_ENDPOINTS: every memcached node, as Terraform lists the ElastiCache nodes."""
+        return ",".join(server.endpoint for server in self.memcached)
 
     def _invoke_leaderboard(self, event: dict[str, Any]) -> Any:
         return self.functions["leaderboard"].invoke(event)
@@ -380,8 +393,10 @@ class Stack:
             [
                 f"tatourney is running at {self.url}",
                 f"  site and GET /stats  {self.url}  (try: curl -i {self.url}stats)",
-                f"  memcached            {self.memcached.endpoint}"
-                f" (pid {self.memcached.process.pid})",
+                *(
+                    f"  memcached            {server.endpoint} (pid {server.process.pid})"
+                    for server in self.memcached
+                ),
                 f"  DynamoDB Local       {self.dynamodb.endpoint_url}"
                 f" (pid {self.dynamodb.process.pid}), tables {tables.games}, {tables.stats}",
                 "  stream pollers       games -> aggregate (INSERT only), stats -> invalidate",
@@ -391,12 +406,12 @@ class Stack:
             ]
         )
 
-    def pids(self) -> dict[str, int]:
-        return {
-            "runner": os.getpid(),
-            "memcached": self.memcached.process.pid,
-            "dynamodb-local": self.dynamodb.process.pid,
-        }
+    def pids(self) -> list[tuple[str, int]]:
+        return [
+            ("runner", os.getpid()),
+            *(("memcached", server.process.pid) for server in self.memcached),
+            ("dynamodb-local", self.dynamodb.process.pid),
+        ]
 
 
 # The command line ----------------------------------------------------------------------------
@@ -409,17 +424,17 @@ PROGRAMS = {
 }
 
 
-def write_pid_file(path: Path, pids: Mapping[str, int]) -> None:
+def write_pid_file(path: Path, pids: list[tuple[str, int]]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(f"{name} {pid}\n" for name, pid in pids.items()))
+    path.write_text("".join(f"{name} {pid}\n" for name, pid in pids))
 
 
-def read_pid_file(path: Path) -> dict[str, int]:
-    pids = {}
+def read_pid_file(path: Path) -> list[tuple[str, int]]:
+    pids = []
     for line in path.read_text().splitlines():
         name, _, pid = line.partition(" ")
         if name in PROGRAMS and pid.isdigit():
-            pids[name] = int(pid)
+            pids.append((name, int(pid)))
     return pids
 
 
@@ -453,10 +468,9 @@ def down(state_dir: Path) -> int:
         return 0
     pids = read_pid_file(pid_file)
     # The runner stops its own servers; its children are signalled only if it could not.
-    for name in ("runner", "memcached", "dynamodb-local"):
-        if name in pids:
-            stop_pid(pids[name], PROGRAMS[name], grace=30 if name == "runner" else 10)
-    left = [f"{name} {pid}" for name, pid in pids.items() if running(pid, PROGRAMS[name])]
+    for name, pid in sorted(pids, key=lambda entry: entry[0] != "runner"):
+        stop_pid(pid, PROGRAMS[name], grace=30 if name == "runner" else 10)
+    left = [f"{name} {pid}" for name, pid in pids if running(pid, PROGRAMS[name])]
     if left:
         print(f"still running: {', '.join(left)}", file=sys.stderr)
         return 1
@@ -471,11 +485,11 @@ def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
 
 @contextlib.contextmanager
 def _pid_file(path: Path) -> Iterator[None]:
-    write_pid_file(path, {"runner": os.getpid()})
+    write_pid_file(path, [("runner", os.getpid())])
     try:
         yield
     finally:
-        if path.exists() and read_pid_file(path).get("runner") == os.getpid():
+        if path.exists() and ("runner", os.getpid()) in read_pid_file(path):
             path.unlink()
 
 
@@ -486,7 +500,7 @@ def up(options: Options) -> int:
     signal.signal(signal.SIGTERM, _raise_interrupt)
     pid_file = options.state_dir / PID_FILE_NAME
     if pid_file.exists() and any(
-        running(pid, PROGRAMS[name]) for name, pid in read_pid_file(pid_file).items()
+        running(pid, PROGRAMS[name]) for name, pid in read_pid_file(pid_file)
     ):
         print("tatourney is already running: `make down` first", file=sys.stderr)
         return 1
@@ -518,7 +532,15 @@ def parse_options(argv: list[str] | None) -> tuple[str, Options]:
     start = commands.add_parser("up", help="run everything until Ctrl-C or `down`")
     start.add_argument("--host", default=Options.host, help="address to serve on (%(default)s)")
     start.add_argument("--port", type=int, default=Options.port, help="site and API port")
-    start.add_argument("--memcached-port", type=int, help="default: a free port")
+    start.add_argument("--memcached-port", type=int, help="the first node's; default: a free port")
+    start.add_argument(
+        "--memcached-nodes",
+        type=int,
+        default=Options.memcached_nodes,
+        choices=range(1, 10),
+        metavar="N",
+        help="memcached nodes, 1-9 (%(default)s), as an ElastiCache cluster of N nodes",
+    )
     start.add_argument("--dynamodb-port", type=int, help="default: a free port")
     start.add_argument(
         "--games-per-minute",
@@ -554,6 +576,7 @@ def parse_options(argv: list[str] | None) -> tuple[str, Options]:
         host=args.host,
         port=args.port,
         memcached_port=args.memcached_port,
+        memcached_nodes=args.memcached_nodes,
         dynamodb_port=args.dynamodb_port,
         games_per_minute=args.games_per_minute,
         seed_rounds=max(args.seed_rounds, 1),

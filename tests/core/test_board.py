@@ -1,14 +1,14 @@
-"""Rendering and the cache encoding of the board: pure functions, tested directly."""
+"""Ranking, the cache encoding of a board, and the pages served from memory: tested directly."""
 
 from __future__ import annotations
 
 import json
-import zlib
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tatourney.board import COMPRESS_ABOVE_BYTES, Board, Entry, decode, encode, render
+from tatourney.board import MEMORY_PAGES, Entry, RenderedBoard, decode, encode, rank
+from tatourney.changelog import Position
 from tatourney.table import StatsRow
 
 rows = st.builds(
@@ -18,20 +18,26 @@ rows = st.builds(
     wins=st.integers(0, 10_000),
     total_score=st.integers(0, 10_000_000),
 )
+boards = st.lists(rows, max_size=30, unique_by=lambda row: row.player)
+
+
+def entry_of(table: list[StatsRow], generation: int = 7, built_at: float = 1.0) -> Entry:
+    return Entry(generation, built_at, Position(3, 4), None, 0.5, rank(table))
 
 
 def test_ranked_by_wins_then_win_percent_then_average_then_name() -> None:
-    board = render(
-        [
-            StatsRow("Mark", 4, 2, 2000),  # 50 %, 500
-            StatsRow("Tia", 2, 2, 800),  # 100 %
-            StatsRow("Alan", 4, 2, 2000),  # same as Mark: name decides
-            StatsRow("Rich", 4, 2, 2400),  # 50 %, 600
-            StatsRow("Zed", 0, 0, 0),  # no games yet
-        ],
-        built_at=1.0,
+    board = RenderedBoard(
+        entry_of(
+            [
+                StatsRow("Mark", 4, 2, 2000),  # 50 %, 500
+                StatsRow("Tia", 2, 2, 800),  # 100 %
+                StatsRow("Alan", 4, 2, 2000),  # same as Mark: name decides
+                StatsRow("Rich", 4, 2, 2400),  # 50 %, 600
+                StatsRow("Zed", 0, 0, 0),  # no games yet
+            ]
+        )
     )
-    players = json.loads(board.players_json)
+    players = board.players()
     assert [p["player"] for p in players] == ["Tia", "Rich", "Alan", "Mark", "Zed"]
     assert players[0] == {
         "rank": 1,
@@ -45,33 +51,31 @@ def test_ranked_by_wins_then_win_percent_then_average_then_name() -> None:
     assert players[-1]["win_percent"] == 0.0
 
 
-@given(st.lists(rows, max_size=30))
+@given(boards)
 def test_rank_order_does_not_depend_on_scan_order(table: list[StatsRow]) -> None:
-    assert render(table, 1.0) == render(list(reversed(table)), 1.0)
-    ranks = [p["rank"] for p in json.loads(render(table, 1.0).players_json)]
+    assert rank(table) == rank(list(reversed(table)))
+    ranks = [p["rank"] for p in RenderedBoard(entry_of(table)).players()]
     assert ranks == list(range(1, len(table) + 1))
 
 
 @given(
+    boards,
     st.integers(0, 2**63 - 1),
     st.floats(0, 4e9, allow_nan=False),
-    st.binary(max_size=3 * COMPRESS_ABOVE_BYTES),
+    st.none() | st.fixed_dictionaries({"player": st.fixed_dictionaries({"S": st.text()})}),
 )
-def test_encoding_round_trips(generation: int, built_at: float, payload: bytes) -> None:
-    entry = Entry(generation, Board(payload, round(built_at, 6)))
-    decoded = decode(encode(entry))
-    assert decoded is not None
-    assert decoded.generation == generation
-    assert decoded.board.players_json == payload
-    assert abs(decoded.board.built_at - entry.board.built_at) < 1e-3
+def test_encoding_round_trips(
+    table: list[StatsRow], generation: int, built_at: float, sweep_from: dict[str, object] | None
+) -> None:
+    entry = Entry(generation, built_at, Position(2**62, 17), sweep_from, 41.5, rank(table))
+    assert decode(encode(entry)) == entry
 
 
-def test_large_bodies_are_compressed() -> None:
-    payload = b'{"player":"x"}' * (COMPRESS_ABOVE_BYTES // 10)
-    value = encode(Entry(7, Board(payload, 1.0)))
-    assert b" zlib\n" in value.split(b"\n", 1)[0] + b"\n"
-    assert len(value) < len(payload) // 10
-    assert zlib.decompress(value.split(b"\n", 1)[1]) == payload
+def test_boards_are_stored_compressed() -> None:
+    table = [StatsRow(f"player-{i:05}", 30, i % 30, 15_000) for i in range(2000)]
+    value = encode(entry_of(table))
+    as_json = RenderedBoard(entry_of(table)).page(0, 2000).json
+    assert len(value) < len(as_json) // 5
 
 
 @given(st.binary(max_size=200))
@@ -80,7 +84,47 @@ def test_unreadable_values_are_misses_never_errors(value: bytes) -> None:
     assert decoded is None or isinstance(decoded, Entry)
 
 
-def test_corrupt_compressed_value_is_a_miss() -> None:
-    assert decode(b"1 2.0 zlib\nnot zlib at all") is None
-    assert decode(b"1 2.0 gzip\n[]") is None
+def test_corrupt_values_are_misses() -> None:
+    assert decode(b"1 2.0\nnot zlib at all") is None
+    assert decode(b"one 2.0\n") is None
     assert decode(b"") is None
+    assert decode(None) is None
+
+
+@given(boards, st.integers(0, 40), st.integers(1, 40))
+def test_a_page_is_the_slice_of_the_ranking_with_its_place_and_the_total(
+    table: list[StatsRow], offset: int, limit: int
+) -> None:
+    board = RenderedBoard(entry_of(table))
+    page = json.loads(board.page(offset, limit).json)
+    assert page["total"] == len(table)
+    assert (page["offset"], page["limit"]) == (offset, limit)
+    assert page["players"] == board.players()[offset : offset + limit]
+    assert page["built_at"] == "1970-01-01T00:00:01.000+00:00"
+
+
+@given(boards)
+def test_the_entity_tag_depends_on_the_rows_and_the_page_not_on_when_or_under_what(
+    table: list[StatsRow],
+) -> None:
+    first = RenderedBoard(entry_of(table, generation=1, built_at=1.0))
+    again = RenderedBoard(entry_of(table, generation=2, built_at=99.0))
+    assert first.page(0, 10).etag == again.page(0, 10).etag
+    assert first.page(0, 10).etag != first.page(10, 10).etag
+    assert first.page(0, 10).etag.startswith('W/"')
+    if table:
+        changed = [StatsRow(table[0].player, table[0].games + 1, *_rest(table[0])), *table[1:]]
+        assert RenderedBoard(entry_of(changed)).page(0, 10).etag != first.page(0, 10).etag
+
+
+def _rest(row: StatsRow) -> tuple[int, int]:
+    return row.wins, row.total_score
+
+
+def test_pages_kept_in_memory_are_bounded() -> None:
+    board = RenderedBoard(entry_of([StatsRow("Tia", 1, 1, 10)]))
+    first = board.page(0, 1)
+    assert board.page(0, 1) is first, "served again from memory"
+    for offset in range(1, MEMORY_PAGES + 1):
+        board.page(offset, 1)
+    assert board.page(0, 1) is not first, "the oldest page was dropped"

@@ -4,6 +4,7 @@ reaching the page through both streams, and `up`/`down` leaving no process or po
 from __future__ import annotations
 
 import contextlib
+import gzip
 import json
 import os
 import queue
@@ -15,24 +16,38 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from email.message import Message
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
-from tatourney_local.runner import PROGRAMS, Stack, http_api_event, read_pid_file, running
+from tatourney.board import Entry, RenderedBoard, rank
+from tatourney.changelog import Position
+from tatourney.leaderboard import Served, Source
+from tatourney.responses import Page, leaderboard_response
+from tatourney.table import StatsRow
+from tatourney_local.runner import (
+    PROGRAMS,
+    Stack,
+    http_api_event,
+    read_pid_file,
+    running,
+    site_and_api_handler,
+)
 from tatourney_local.services import REPO_ROOT
 from tatourney_local.simulator import PLAYERS, record_game
 from tests.local.conftest import WAIT_SECONDS, wait_until
 from tests.support import EVENTS
 
 
-def get(url: str) -> tuple[int, Message, bytes]:
+def get(url: str, **headers: str) -> tuple[int, Message, bytes]:
+    request = urllib.request.Request(url, headers=headers)
     try:
-        with urllib.request.urlopen(url, timeout=30) as response:
+        with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, response.headers, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.headers, error.read()
@@ -47,14 +62,60 @@ def test_stats_returns_the_leaderboard_handlers_answer_unchanged(stack: Stack) -
     status, headers, first = stats(stack)
     assert status == 200
     assert headers["Content-Type"] == "application/json"
-    assert headers["Cache-Control"] == "no-store"
-    assert headers["X-Cache"] == first["cache"]
+    assert headers["Cache-Control"] == "no-cache"
+    assert headers["X-Cache"] in ("HIT", "MISS")
     assert sorted(p["player"] for p in first["players"]) == sorted(PLAYERS)
     assert [p["rank"] for p in first["players"]] == list(range(1, 11))
 
     status, headers, second = stats(stack)
-    assert headers["X-Cache"] == second["cache"] == "HIT"
-    assert second["players"] == first["players"]
+    assert headers["X-Cache"] == "HIT"
+    assert second == first
+
+
+def test_a_304_passes_through_as_http(stack: Stack) -> None:
+    status, headers, _ = get(f"{stack.url}stats")
+    status, unchanged_headers, body = get(f"{stack.url}stats", **{"If-None-Match": headers["ETag"]})
+    assert status == 304
+    assert body == b""
+    assert unchanged_headers["ETag"] == headers["ETag"]
+    assert "Content-Length" not in unchanged_headers
+
+
+@pytest.fixture
+def server_of(request: pytest.FixtureRequest) -> Iterator[Callable[..., str]]:
+    """Serve the site and an API answering with what a function returned: its base URL."""
+    servers: list[ThreadingHTTPServer] = []
+
+    def serve(api: Callable[[dict[str, Any]], Any]) -> str:
+        server = ThreadingHTTPServer(("127.0.0.1", 0), site_and_api_handler(api, {}))
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}/"
+
+    yield serve
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_gzipped_answer_passes_through_as_http(server_of: Callable[..., str]) -> None:
+    rows = [StatsRow(f"player-{n:04}", 10, n % 10, 5000) for n in range(300)]
+    board = RenderedBoard(Entry(1, 1.0, Position(1, 1), None, 1.0, rank(rows)))
+    answer = Served(board, Source.HIT)
+    url = server_of(
+        lambda event: leaderboard_response(
+            answer, Page(0, 100), None, event["headers"].get("accept-encoding")
+        )
+    )
+
+    _, _, plain = get(f"{url}stats")
+    status, headers, zipped = get(f"{url}stats", **{"Accept-Encoding": "gzip"})
+
+    assert status == 200
+    assert headers["Content-Encoding"] == "gzip"
+    assert int(headers["Content-Length"]) == len(zipped) < len(plain)
+    assert gzip.decompress(zipped) == plain
+    assert len(json.loads(plain)["players"]) == 100
 
 
 def test_query_parameters_reach_the_handler(stack: Stack) -> None:
@@ -147,10 +208,18 @@ def runner(command: str, *options: str, state_dir: Path) -> list[str]:
     return [sys.executable, *module, command, *options, "--state-dir", str(state_dir)]
 
 
+Pids = list[tuple[str, int]]
+
+
 @pytest.fixture
-def runner_up(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str, dict[str, int]]]:
-    """Start `runner up` on free ports; yields the process, its URL and its PID file's PIDs."""
+def runner_up(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[tuple[subprocess.Popen[str], str, Pids]]:
+    """Start `runner up` on free ports with the memcached nodes the test asks for (indirect
+    parameter, default 1); yields the process, its URL and its PID file's entries."""
+    nodes = str(getattr(request, "param", 1))
     options = ("--port", "0", "--games-per-minute", "120", "--seed-rounds", "1")
+    options += ("--memcached-nodes", nodes)
     process = subprocess.Popen(
         runner("up", *options, state_dir=tmp_path),
         cwd=REPO_ROOT,
@@ -185,10 +254,10 @@ def runner_up(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str, dict
         reader.join(timeout=30)
 
 
-def ports_of(pids: dict[str, int]) -> list[int]:
+def ports_of(pids: Pids) -> list[int]:
     """The TCP ports the processes listen on, from /proc (what `ss -ltnp` shows)."""
     inodes: set[str] = set()
-    for pid in pids.values():
+    for _, pid in pids:
         for fd in (Path("/proc") / str(pid) / "fd").iterdir():
             target = os.readlink(fd)
             if target.startswith("socket:["):
@@ -204,15 +273,23 @@ def ports_of(pids: dict[str, int]) -> list[int]:
     return ports
 
 
-@pytest.mark.parametrize("stop_with", ["down", "ctrl-c"])
+@pytest.mark.parametrize(
+    ("runner_up", "stop_with"),
+    [(3, "down"), (1, "ctrl-c")],
+    ids=["3-memcached-nodes-down", "1-memcached-node-ctrl-c"],
+    indirect=["runner_up"],
+)
 def test_up_serves_ten_players_and_stopping_leaves_no_process_or_port(
-    runner_up: tuple[subprocess.Popen[str], str, dict[str, int]], tmp_path: Path, stop_with: str
+    runner_up: tuple[subprocess.Popen[str], str, Pids], tmp_path: Path, stop_with: str
 ) -> None:
     process, url, pids = runner_up
-    assert set(pids) == {"runner", "memcached", "dynamodb-local"}
-    assert pids["runner"] == process.pid
+    nodes = 3 if stop_with == "down" else 1
+    assert sorted(name for name, _ in pids) == sorted(
+        ["runner", "dynamodb-local", *["memcached"] * nodes]
+    )
+    assert ("runner", process.pid) in pids
     ports = ports_of(pids)
-    assert len(ports) >= 3  # site, memcached, DynamoDB Local
+    assert len(ports) >= 2 + nodes  # site, DynamoDB Local, each memcached node
     status, _, body = get(f"{url}stats")
     assert status == 200
     assert sorted(p["player"] for p in json.loads(body)["players"]) == sorted(PLAYERS)
@@ -232,6 +309,6 @@ def test_up_serves_ten_players_and_stopping_leaves_no_process_or_port(
         process.send_signal(signal.SIGINT)
     assert process.wait(timeout=WAIT_SECONDS) == 0
 
-    assert not [name for name, pid in pids.items() if running(pid, PROGRAMS[name])]
+    assert not [name for name, pid in pids if running(pid, PROGRAMS[name])]
     assert not [port for port in ports if listening(port)]
     assert not (tmp_path / "up.pid").exists()

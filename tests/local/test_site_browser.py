@@ -74,6 +74,11 @@ def test_the_page_shows_ten_players_ranked_by_wins(page: Page, stack: Stack) -> 
     expect(page.locator("#source")).to_have_text(re.compile(r"^(HIT|MISS|STALE)$"))
     expect(page.locator("#latency")).to_have_text(re.compile(r"^\d+ ms$"))
     expect(page.locator("#age")).to_have_text(re.compile(r"^\d+\.\d s$"))
+    expect(page.locator("#page-range")).to_have_text("Players 1–10 of 10")
+    expect(page.get_by_role("button", name="Next")).to_be_disabled()
+    expect(page.get_by_role("button", name="Previous")).to_be_disabled()
+    # The next poll sends the page's ETag; the board has not changed, so nothing is downloaded.
+    expect(page.locator("#answer")).to_contain_text("304", timeout=WAIT_MS)
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENSHOTS / "leaderboard.png", full_page=True)
@@ -104,9 +109,13 @@ def test_a_throttled_table_shows_the_busy_message_throttling_injected(
 ) -> None:
     # DynamoDB Local never throttles: every Scan of the leaderboard function is answered with
     # ProvisionedThroughputExceededException, and the cache is emptied so there is no copy.
-    leaderboard = stack.functions["leaderboard"].module.leaderboard
+    function = stack.functions["leaderboard"]
+    leaderboard = function.module.leaderboard
     with throttled(leaderboard._table._client, "Scan"):
-        Client(stack.memcached.endpoint).flush_all()
+        with function.invoking():  # a new container: no board in memory either
+            for node in stack.memcached:
+                Client(node.endpoint).flush_all()
+            leaderboard._memory = None
         page.goto(stack.url)
         notice = page.get_by_role("alert")
         expect(notice).to_contain_text("busy", timeout=WAIT_MS)

@@ -282,7 +282,10 @@ def test_each_function_has_its_own_role_and_log_group_with_retention() -> None:
 
 # The exact data grants: an action added or widened anywhere fails here.
 EXPECTED_DATA_PERMISSIONS = {
-    "leaderboard": {"dynamodb:Scan": {"${var.stats_table.arn}"}},
+    "leaderboard": {
+        "dynamodb:Scan": {"${var.stats_table.arn}"},
+        "dynamodb:BatchGetItem": {"${var.stats_table.arn}"},
+    },
     "aggregate": {
         "dynamodb:UpdateItem": {"${var.games_table.arn}", "${var.stats_table.arn}"},
         "dynamodb:DescribeStream": {"${var.games_table.stream_arn}"},

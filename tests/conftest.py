@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,6 +24,54 @@ from tatourney.table import StatsTable, dynamodb_client
 from tatourney_local.services import DynamoDBLocal, Memcached, lambda_environment
 from tatourney_local.tables import TableNames, create_tables
 from tests.support import LocalAws
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--fault-matrix",
+        metavar="PATH",
+        type=Path,
+        help="also write the fault matrix (tests/cluster) to PATH, as a Markdown table",
+    )
+
+
+class FaultMatrix:
+    """Rows of the fault matrix (fault x nodes -> 5xx, stale reads, staleness), from the tests
+    of tests/cluster; printed at the end of the run."""
+
+    def __init__(self) -> None:
+        self.rows: list[dict[str, Any]] = []
+
+    def add(self, row: dict[str, Any]) -> None:
+        self.rows.append(row)
+
+    def markdown(self) -> str:
+        rows = sorted(self.rows, key=lambda row: (row["fault"], row["nodes"]))
+        header = list(rows[0])
+        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        lines += ["| " + " | ".join(str(row[name]) for name in header) + " |" for row in rows]
+        return "\n".join(lines) + "\n"
+
+
+FAULT_MATRIX = pytest.StashKey[FaultMatrix]()
+
+
+@pytest.fixture(scope="session")
+def fault_matrix(pytestconfig: pytest.Config) -> FaultMatrix:
+    return pytestconfig.stash.setdefault(FAULT_MATRIX, FaultMatrix())
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    matrix = config.stash.get(FAULT_MATRIX, None)
+    if matrix is None or not matrix.rows:
+        return
+    terminalreporter.section("fault matrix (tests/cluster)")
+    terminalreporter.write(matrix.markdown())
+    path: Path | None = config.getoption("--fault-matrix")
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(matrix.markdown())
+        terminalreporter.write_line(f"written to {path}")
 
 
 @pytest.fixture(scope="session")

@@ -23,8 +23,10 @@ from tatourney.telemetry import function_logger, function_metrics
 logger = function_logger("tatourney-invalidate")
 metrics = function_metrics("tatourney-invalidate")
 config = InvalidateConfig.from_env()
+# No circuit breaker: a retried invalidation must reach the node the moment it answers again.
 invalidator = Invalidator(
-    Cache.connect(config.cache), LeaderboardKeys.for_prefix(config.cache.key_prefix)
+    Cache.connect(config.cache, set_aside_seconds=0),
+    LeaderboardKeys.for_prefix(config.cache.key_prefix),
 )
 
 

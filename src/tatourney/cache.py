@@ -7,7 +7,9 @@ answer: a client that remapped the keys of a node it thinks dead would send the 
 another node, and the node would come back with the old board still current (the remap problem of
 Facebook's "Scaling Memcache"). When the home node fails, the cache is unavailable for this
 leaderboard and the reader goes to the table; after a failure the node is set aside for
-DEAD_NODE_SECONDS (a circuit breaker), so an outage costs one timeout, not one per request.
+DEAD_NODE_SECONDS (a circuit breaker), so an outage costs a reader one timeout, not one per
+request. The invalidate function sets nothing aside: its retries must reach the node as soon as
+it answers again.
 """
 
 from __future__ import annotations
@@ -71,14 +73,17 @@ def home_node(endpoints: tuple[tuple[str, int], ...], key_prefix: str) -> tuple[
 class Cache:
     """memcached operations on the home node that either succeed or raise CacheUnavailable."""
 
-    def __init__(self, client: Any, endpoint: tuple[str, int]) -> None:
+    def __init__(
+        self, client: Any, endpoint: tuple[str, int], set_aside_seconds: float = DEAD_NODE_SECONDS
+    ) -> None:
         self._client = client
         self.endpoint = endpoint
+        self._set_aside_seconds = set_aside_seconds
         self._set_aside_until = 0.0
         self._lock = threading.Lock()
 
     @classmethod
-    def connect(cls, config: CacheConfig) -> Cache:
+    def connect(cls, config: CacheConfig, set_aside_seconds: float = DEAD_NODE_SECONDS) -> Cache:
         """A client for the home node; connections open lazily and are reused while warm.
 
         With TLS (ElastiCache in-transit encryption) the node's certificate is verified against
@@ -95,7 +100,7 @@ class Cache:
             tls_context=tls_context,
             max_pool_size=16,  # thread safe: the local runner serves requests on threads
         )
-        return cls(client, endpoint)
+        return cls(client, endpoint, set_aside_seconds)
 
     def _call(self, name: str, operation: Callable[[], Result]) -> Result:
         if time.monotonic() < self._set_aside_until:
@@ -105,7 +110,7 @@ class Cache:
         except (OSError, MemcacheUnexpectedCloseError) as error:
             # The node did not answer: set it aside rather than pay a timeout per call.
             with self._lock:
-                self._set_aside_until = time.monotonic() + DEAD_NODE_SECONDS
+                self._set_aside_until = time.monotonic() + self._set_aside_seconds
             raise CacheUnavailable(f"{name} on {self._where}: {error!r}") from error
         except MemcacheError as error:  # it answered, with an error (e.g. a value too large)
             raise CacheUnavailable(f"{name} on {self._where}: {error!r}") from error

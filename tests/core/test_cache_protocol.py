@@ -312,7 +312,7 @@ class AddAfter(Cache):
     between this reader's miss and its `add`."""
 
     def __init__(self, inner: Cache, meanwhile: Callable[[], None]) -> None:
-        super().__init__(inner._client, inner.endpoint)
+        super().__init__(inner._client, inner.endpoint, inner._set_aside_seconds)
         self._meanwhile: Callable[[], None] | None = meanwhile
 
     def add(self, key: str, value: bytes, expire: int) -> bool:

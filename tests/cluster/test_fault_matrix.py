@@ -1,0 +1,411 @@
+"""The fault matrix: real memcached nodes (1, 2, 3) that hang (SIGSTOP/SIGCONT) or crash and come
+back empty (SIGKILL, then a new process on the same port), while games change the board.
+
+The stats stream feeds the real invalidate handler through the local event source mapping with
+the deployed settings (retries, backoff, record age), so a failed invalidation is redelivered as
+Lambda would. Two warm containers read throughout. Every test asserts the two guarantees:
+- no 5xx: every answer is HIT, MISS or STALE (the table is healthy here);
+- no read that began after the change's invalidation was processed serves a board from before it
+  as current (HIT or MISS); the last board flagged STALE is an allowed answer, and counted.
+Each run adds a row to the matrix `pytest` prints at the end (and writes with --fault-matrix).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pymemcache.client.base import Client
+
+from tatourney.cache import LeaderboardKeys, home_node
+from tatourney.leaderboard import Served
+from tatourney.table import Cursor, ScanPage, StatsTable
+from tatourney_local.runner import INVALIDATE_MAPPING, LocalFunction
+from tatourney_local.services import LOOPBACK, Memcached
+from tatourney_local.streams import FailureLog, StreamMapping
+from tatourney_local.tables import TableNames
+from tests.conftest import FaultMatrix, Reader
+from tests.core.test_cache_protocol import TEN_PLAYERS
+from tests.support import LocalAws
+
+HANG_SECONDS = 1.5
+WAIT_SECONDS = 60.0
+READ_PAUSE_SECONDS = 0.05
+MAX_READS = 2000
+
+
+class Cluster:
+    """memcached nodes on loopback, each a process of its own that a test may hang or kill."""
+
+    def __init__(self, size: int) -> None:
+        self.nodes: list[Memcached] = []
+        for _ in range(size):
+            self.nodes.append(Memcached.start())
+
+    @property
+    def endpoints(self) -> str:
+        return ",".join(node.endpoint for node in self.nodes)
+
+    def home_of(self, key_prefix: str) -> int:
+        """Index of the node holding the leaderboard's keys."""
+        ports = [node.port for node in self.nodes]
+        _, port = home_node(tuple((LOOPBACK, p) for p in ports), key_prefix)
+        return ports.index(port)
+
+    def hang(self, index: int) -> None:
+        os.kill(self.nodes[index].process.pid, signal.SIGSTOP)
+
+    def resume(self, index: int) -> None:
+        os.kill(self.nodes[index].process.pid, signal.SIGCONT)
+
+    def crash(self, index: int) -> None:
+        self.nodes[index].process.kill()
+        self.nodes[index].process.wait(timeout=10)
+
+    def restart(self, index: int) -> None:
+        """A new, empty memcached on the crashed node's port: a node that came back."""
+        self.nodes[index] = Memcached.start(port=self.nodes[index].port)
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            if node.process.poll() is None:
+                os.kill(node.process.pid, signal.SIGCONT)  # a stopped process cannot exit
+            node.stop()
+
+
+@dataclass(frozen=True)
+class Read:
+    reader: int  # which container
+    started: float
+    ended: float
+    outcome: str  # HIT, MISS, STALE or 503
+    mark_wins: int | None  # what the board said of Mark (None: no board)
+
+
+def is_older(read: Read, wins: int) -> bool:
+    """Whether the read served a board from before the change that gave Mark `wins` wins (his
+    wins only grow, so any smaller figure is an older board)."""
+    return read.mark_wins is not None and read.mark_wins < wins
+
+
+@dataclass
+class FaultRun:
+    """One scenario: the stack, its reads, and when each change was written and processed."""
+
+    aws: LocalAws
+    tables: TableNames
+    cluster: Cluster
+    readers: list[Reader]
+    mapping: StreamMapping
+    failure_log: FailureLog
+    reads: list[Read] = field(default_factory=list)
+    written: dict[int, float] = field(default_factory=dict)  # Mark's wins -> when written
+    processed: dict[int, float] = field(default_factory=dict)  # ... -> invalidation processed
+    failed_deliveries: int = 0
+    recovered_at: float = 0.0  # when the fault ended (the node answers again)
+    _turn: int = 0
+
+    def recovered(self) -> None:
+        self.recovered_at = time.monotonic()
+
+    def deliver(self, function: LocalFunction, event: dict[str, Any]) -> Any:
+        """The mapping's invocation of invalidate, noting which changes it processed when."""
+        answer = function.invoke(event)
+        failed = {failure["itemIdentifier"] for failure in answer["batchItemFailures"]}
+        self.failed_deliveries += bool(failed)
+        for record in event["Records"]:
+            data = record["dynamodb"]
+            image = data.get("NewImage") or {}
+            if data["Keys"]["player"]["S"] == "Mark" and data["SequenceNumber"] not in failed:
+                self.processed.setdefault(int(image["wins"]["N"]), time.monotonic())
+        return answer
+
+    def change(self, wins: int) -> None:
+        """A game gives Mark `wins` wins: the stats row changes, its stream record follows."""
+        self.aws.put_stats(self.tables.stats, [("Mark", wins + 9, wins, 9000)])
+        self.written[wins] = time.monotonic()
+
+    def read(self) -> Read:
+        index = self._turn % len(self.readers)
+        reader = self.readers[index]
+        self._turn += 1
+        started = time.monotonic()
+        answer = reader.leaderboard.read()
+        ended = time.monotonic()
+        if isinstance(answer, Served):
+            wins = next(p["wins"] for p in answer.board.players() if p["player"] == "Mark")
+            read = Read(index, started, ended, answer.source.value, wins)
+        else:
+            read = Read(index, started, ended, "503", None)
+        self.reads.append(read)
+        return read
+
+    def read_for(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and len(self.reads) < MAX_READS:
+            self.read()
+            time.sleep(READ_PAUSE_SECONDS)
+
+    def wait_until_processed(self, wins: int) -> None:
+        deadline = time.monotonic() + WAIT_SECONDS
+        while wins not in self.processed:
+            assert time.monotonic() < deadline, f"change to {wins} wins never processed"
+            time.sleep(0.02)
+
+    def read_until_processed_and_served_from_the_cache(self, wins: int) -> None:
+        """Read until the change's invalidation was processed, a read begun after it shows the
+        change, and every container has been served from the cache again since the fault ended
+        (its client uses the node once more: an old board it still holds would show now)."""
+        deadline = time.monotonic() + WAIT_SECONDS
+        while not (self._processed_and_shown(wins) and self._all_served_from_cache()):
+            assert time.monotonic() < deadline, (
+                f"within {WAIT_SECONDS}s: change to {wins} wins processed and shown: "
+                f"{self._processed_and_shown(wins)}, every container served from the cache "
+                f"since the fault ended: {self._all_served_from_cache()}"
+            )
+            self.read()
+            time.sleep(READ_PAUSE_SECONDS)
+        for _ in range(10):
+            self.read()
+
+    def _processed_and_shown(self, wins: int) -> bool:
+        processed = self.processed.get(wins)
+        return processed is not None and any(
+            r.started >= processed and r.mark_wins == wins for r in self.reads
+        )
+
+    def _all_served_from_cache(self) -> bool:
+        served = {
+            r.reader for r in self.reads if r.started >= self.recovered_at and r.outcome == "HIT"
+        }
+        return served == set(range(len(self.readers)))
+
+    def assert_guarantees(self, wins: int) -> None:
+        processed = self.processed[wins]
+        assert not [r for r in self.reads if r.outcome == "503"], "a node outage gave a 503"
+        late = [
+            r
+            for r in self.reads
+            if r.started >= processed and is_older(r, wins) and r.outcome != "STALE"
+        ]
+        assert not late, f"boards from before the change served after it was processed: {late}"
+        assert self.failure_log.entries() == [], "the invalidation was discarded, not redelivered"
+
+    def row(self, scenario: str, nodes: int, wins: int) -> dict[str, Any]:
+        written, processed = self.written[wins], self.processed[wins]
+        old = [r for r in self.reads if r.started >= written and is_older(r, wins)]
+        return {
+            "fault": scenario,
+            "nodes": nodes,
+            "reads": len(self.reads),
+            "5xx": sum(r.outcome == "503" for r in self.reads),
+            "old after processed": sum(
+                r.started >= processed and r.outcome != "STALE" for r in old
+            ),
+            "flagged STALE after processed": sum(
+                r.started >= processed and r.outcome == "STALE" for r in old
+            ),
+            "old before processed": len(old),
+            "worst staleness s": round(max((r.ended - written for r in old), default=0.0), 2),
+            "processed after s": round(processed - written, 2),
+            "failed deliveries": self.failed_deliveries,
+        }
+
+
+@pytest.fixture(params=[1, 2, 3], ids=lambda n: f"{n}-nodes")
+def cluster(request: pytest.FixtureRequest) -> Iterator[Cluster]:
+    running = Cluster(request.param)
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def run(
+    cluster: Cluster,
+    aws: LocalAws,
+    tables: TableNames,
+    lambda_env: dict[str, str],
+    make_reader: Callable[..., Reader],
+    tmp_path: Path,
+) -> Iterator[FaultRun]:
+    """The board built and cached, the stats stream feeding invalidate, two warm readers."""
+    aws.put_stats(tables.stats, TEN_PLAYERS)
+    invalidate = LocalFunction("invalidate", {**lambda_env, "CACHE_ENDPOINTS": cluster.endpoints})
+    stream_arn = aws.client.describe_table(TableName=tables.stats)["Table"]["LatestStreamArn"]
+    failure_log = FailureLog(tmp_path / "failures.jsonl")
+    readers = [make_reader(cache_endpoints=cluster.endpoints) for _ in range(2)]
+    holder: list[FaultRun] = []
+    mapping = StreamMapping(
+        aws.streams,
+        stream_arn,
+        lambda event: holder[0].deliver(invalidate, event),
+        settings=INVALIDATE_MAPPING,
+        failure_log=failure_log,
+    )
+    holder.append(FaultRun(aws, tables, cluster, readers, mapping, failure_log))
+    seeded = time.monotonic()
+    mapping.start()
+    try:
+        deadline = time.monotonic() + WAIT_SECONDS
+        while not mapping.caught_up_since(seeded):
+            assert time.monotonic() < deadline, "the seed's invalidations were not processed"
+            time.sleep(0.05)
+        for reader in readers:
+            reader.leaderboard.read()
+        assert [holder[0].read().outcome for _ in readers] == ["HIT", "HIT"]
+        yield holder[0]
+    finally:
+        mapping.stop()
+
+
+def test_the_board_node_hangs_across_a_change_and_comes_back(
+    run: FaultRun, cluster: Cluster, key_prefix: str, fault_matrix: FaultMatrix
+) -> None:
+    home = cluster.home_of(key_prefix)
+    cluster.hang(home)
+    run.change(10)
+    run.read_for(HANG_SECONDS)
+    assert run.reads[-1].mark_wins == 10, "while it hangs, the table answers"
+    cluster.resume(home)
+    run.recovered()
+    run.read_until_processed_and_served_from_the_cache(10)
+
+    run.assert_guarantees(10)
+    fault_matrix.add(run.row("board node hangs across a change", len(cluster.nodes), 10))
+
+
+def test_the_board_node_is_killed_and_restarted_empty_during_a_change(
+    run: FaultRun, cluster: Cluster, key_prefix: str, fault_matrix: FaultMatrix
+) -> None:
+    home = cluster.home_of(key_prefix)
+    cluster.crash(home)
+    run.change(10)
+    run.read_for(HANG_SECONDS)
+    cluster.restart(home)
+    run.recovered()
+    run.read_until_processed_and_served_from_the_cache(10)
+
+    run.assert_guarantees(10)
+    fault_matrix.add(run.row("board node killed, back empty", len(cluster.nodes), 10))
+
+
+class PauseAfterRead(StatsTable):
+    """The holder's table: after reading, it says so and waits until told to go on."""
+
+    def __init__(self, inner: StatsTable) -> None:
+        self._inner = inner
+        self.has_read = threading.Event()
+        self.go_on = threading.Event()
+
+    def _pause(self) -> None:
+        self.has_read.set()
+        assert self.go_on.wait(timeout=WAIT_SECONDS), "the test never let the holder go on"
+
+    def scan_page(self, start: Cursor | None, limit: int | None = None) -> ScanPage:
+        page = self._inner.scan_page(start, limit)
+        self._pause()
+        return page
+
+
+def test_the_board_node_hangs_while_a_lease_holder_rebuilds(
+    run: FaultRun,
+    cluster: Cluster,
+    key_prefix: str,
+    make_reader: Callable[..., Reader],
+    fault_matrix: FaultMatrix,
+) -> None:
+    holder = make_reader(cache_endpoints=cluster.endpoints)
+    table = PauseAfterRead(holder.leaderboard._table)
+    holder.leaderboard._rebuilder._table = table
+    holder.leaderboard._table = table
+    run.change(10)
+    run.wait_until_processed(10)  # the board is invalidated: the next read rebuilds
+    rebuilding = threading.Thread(target=holder.leaderboard.read)
+    rebuilding.start()
+    assert table.has_read.wait(timeout=WAIT_SECONDS), "the holder took the lease and read"
+
+    home = cluster.home_of(key_prefix)
+    cluster.hang(home)  # the holder stores into a node that does not answer
+    table.go_on.set()
+    rebuilding.join(timeout=WAIT_SECONDS)
+    run.change(20)  # and a change whose invalidation cannot reach it
+    run.read_for(HANG_SECONDS)
+    cluster.resume(home)
+    run.recovered()
+    run.read_until_processed_and_served_from_the_cache(20)
+
+    run.assert_guarantees(10)
+    run.assert_guarantees(20)
+    fault_matrix.add(run.row("board node hangs during a rebuild", len(cluster.nodes), 20))
+
+
+def test_an_invalidation_arriving_while_the_node_is_unreachable_is_redelivered(
+    run: FaultRun, cluster: Cluster, key_prefix: str, fault_matrix: FaultMatrix
+) -> None:
+    home = cluster.home_of(key_prefix)
+    cluster.hang(home)
+    run.change(10)
+    deadline = time.monotonic() + WAIT_SECONDS
+    while run.failed_deliveries < 3:  # the mapping retries; the function keeps saying no
+        assert time.monotonic() < deadline, "the invalidation was not reported as failed"
+        run.read_for(0.2)
+    assert 10 not in run.processed
+    cluster.resume(home)
+    run.recovered()
+    run.read_until_processed_and_served_from_the_cache(10)
+
+    run.assert_guarantees(10)
+    fault_matrix.add(run.row("invalidation while unreachable", len(cluster.nodes), 10))
+
+
+@pytest.mark.parametrize("cluster", [2, 3], ids=lambda n: f"{n}-nodes", indirect=True)
+def test_every_other_node_hangs_while_the_board_node_is_fine(
+    run: FaultRun, cluster: Cluster, key_prefix: str, fault_matrix: FaultMatrix
+) -> None:
+    others = [i for i in range(len(cluster.nodes)) if i != cluster.home_of(key_prefix)]
+    for index in others:
+        cluster.hang(index)
+    run.change(10)
+    run.read_until_processed_and_served_from_the_cache(10)
+    for index in others:
+        cluster.resume(index)
+
+    run.assert_guarantees(10)
+    assert run.failed_deliveries == 0, "the invalidation never touched the hung nodes"
+    assert all(reader.leaderboard._cache._set_aside_until == 0 for reader in run.readers)
+    fault_matrix.add(run.row("every other node hangs", len(cluster.nodes), 10))
+
+
+@pytest.mark.parametrize("cluster", [3], ids=lambda n: f"{n}-nodes", indirect=True)
+def test_a_leaderboards_keys_never_leave_its_home_node(
+    run: FaultRun, cluster: Cluster, key_prefix: str
+) -> None:
+    keys = LeaderboardKeys.for_prefix(key_prefix)
+    everything = [keys.board, keys.generation, keys.lease, keys.log, keys.scan]
+    home = cluster.home_of(key_prefix)
+    others = [node for index, node in enumerate(cluster.nodes) if index != home]
+
+    def held_elsewhere() -> list[str]:
+        return [
+            key for node in others for key in Client(("127.0.0.1", node.port)).get_many(everything)
+        ]
+
+    assert held_elsewhere() == []
+    cluster.hang(home)
+    run.change(10)
+    deadline = time.monotonic() + WAIT_SECONDS
+    while run.failed_deliveries < 2:  # the invalidation was tried, and refused
+        assert time.monotonic() < deadline, "the invalidation was not reported as failed"
+        run.read_for(0.2)
+    assert held_elsewhere() == [], "a key was written to another node while its home hung"
+    cluster.resume(home)
+    run.recovered()
+    run.read_until_processed_and_served_from_the_cache(10)
+    assert held_elsewhere() == []

@@ -77,7 +77,7 @@ def plan(workdir: Path, files: list[Path], variables: dict[str, Any]) -> Result:
     return _run(module, "plan", "-input=false", "-lock=false")
 
 
-def outputs(workdir: Path, files: list[Path], extra: str, variables: dict[str, Any]) -> Any:
+def evaluate(workdir: Path, files: list[Path], extra: str, variables: dict[str, Any]) -> Any:
     """The outputs `extra` declares, evaluated by `terraform apply` over `files`."""
     module = scratch_module(workdir, files, extra, variables)
     applied = _run(module, "apply", "-auto-approve", "-input=false", "-lock=false")

@@ -168,7 +168,7 @@ variable "architecture" {
 }
 
 variable "powertools_layer_arn" {
-  description = "Powertools for AWS Lambda (Python) v3 layer ARN; null uses AWS's public layer at powertools_layer_version."
+  description = "Powertools for AWS Lambda (Python) v3 layer ARN; null uses AWS's public layer at powertools_layer_version where AWS publishes one (commercial regions, cn-north-1, GovCloud), and is required elsewhere."
   type        = string
   default     = null
 }

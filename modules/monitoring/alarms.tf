@@ -18,6 +18,17 @@ locals {
 
   cache_nodes = [for index in range(var.cache_num_nodes) : format("%04d", index + 1)]
 
+  # The same alarms on each function, and on each cache node.
+  function_alarms = {
+    errors    = { metric = "Errors", threshold = var.function_errors_threshold, description = "fails invocations (crash, timeout or bad configuration)" }
+    throttles = { metric = "Throttles", threshold = var.function_throttles_threshold, description = "is throttled: the account's concurrency is used up" }
+  }
+  cache_node_alarms = {
+    evictions   = { metric = "Evictions", stat = "Sum", threshold = var.cache_evictions_threshold, description = "evicts items: its memory is full, and an evicted board is a table scan" }
+    cpu         = { metric = "CPUUtilization", stat = "Average", threshold = var.cache_cpu_threshold_percent, description = "uses more than ${var.cache_cpu_threshold_percent} % CPU: cache calls slow down and time out into table reads" }
+    connections = { metric = "CurrConnections", stat = "Maximum", threshold = var.cache_connections_threshold, description = "has more than ${var.cache_connections_threshold} connections: function containers pile up or leak connections" }
+  }
+
   alarms = merge(
     {
       for role, function in local.stream_functions : "${role}-iterator-age" => {
@@ -76,57 +87,24 @@ locals {
       }
     },
     {
-      for role, function in var.function_names : "${role}-errors" => {
-        description = "The ${role} function fails invocations (crash, timeout or bad configuration)."
-        anchor      = "function-errors"
-        threshold   = var.function_errors_threshold
+      for pair in setproduct(keys(var.function_names), keys(local.function_alarms)) : "${pair[0]}-${pair[1]}" => {
+        description = "The ${pair[0]} function ${local.function_alarms[pair[1]].description}."
+        anchor      = "function-${pair[1]}"
+        threshold   = local.function_alarms[pair[1]].threshold
         expression  = null
         metrics = {
-          m = { namespace = "AWS/Lambda", name = "Errors", stat = "Sum", dimensions = tomap({ FunctionName = function }) }
+          m = { namespace = "AWS/Lambda", name = local.function_alarms[pair[1]].metric, stat = "Sum", dimensions = tomap({ FunctionName = var.function_names[pair[0]] }) }
         }
       }
     },
     {
-      for role, function in var.function_names : "${role}-throttles" => {
-        description = "The ${role} function is throttled: the account's concurrency is used up."
-        anchor      = "function-throttles"
-        threshold   = var.function_throttles_threshold
+      for pair in setproduct(local.cache_nodes, keys(local.cache_node_alarms)) : "cache-${pair[0]}-${pair[1]}" => {
+        description = "Cache node ${pair[0]} ${local.cache_node_alarms[pair[1]].description}."
+        anchor      = "cache-node-${pair[1]}"
+        threshold   = local.cache_node_alarms[pair[1]].threshold
         expression  = null
         metrics = {
-          m = { namespace = "AWS/Lambda", name = "Throttles", stat = "Sum", dimensions = tomap({ FunctionName = function }) }
-        }
-      }
-    },
-    {
-      for node in local.cache_nodes : "cache-${node}-evictions" => {
-        description = "Cache node ${node} evicts items: its memory is full, and an evicted board is a table scan."
-        anchor      = "cache-evictions"
-        threshold   = var.cache_evictions_threshold
-        expression  = null
-        metrics = {
-          m = { namespace = "AWS/ElastiCache", name = "Evictions", stat = "Sum", dimensions = tomap({ CacheClusterId = var.cache_cluster_id, CacheNodeId = node }) }
-        }
-      }
-    },
-    {
-      for node in local.cache_nodes : "cache-${node}-cpu" => {
-        description = "Cache node ${node} uses more than ${var.cache_cpu_threshold_percent} % CPU: cache calls slow down and time out into table reads."
-        anchor      = "cache-cpu"
-        threshold   = var.cache_cpu_threshold_percent
-        expression  = null
-        metrics = {
-          m = { namespace = "AWS/ElastiCache", name = "CPUUtilization", stat = "Average", dimensions = tomap({ CacheClusterId = var.cache_cluster_id, CacheNodeId = node }) }
-        }
-      }
-    },
-    {
-      for node in local.cache_nodes : "cache-${node}-connections" => {
-        description = "Cache node ${node} has more than ${var.cache_connections_threshold} connections: function containers pile up or leak connections."
-        anchor      = "cache-connections"
-        threshold   = var.cache_connections_threshold
-        expression  = null
-        metrics = {
-          m = { namespace = "AWS/ElastiCache", name = "CurrConnections", stat = "Maximum", dimensions = tomap({ CacheClusterId = var.cache_cluster_id, CacheNodeId = node }) }
+          m = { namespace = "AWS/ElastiCache", name = local.cache_node_alarms[pair[1]].metric, stat = local.cache_node_alarms[pair[1]].stat, dimensions = tomap({ CacheClusterId = var.cache_cluster_id, CacheNodeId = pair[0] }) }
         }
       }
     },

@@ -156,7 +156,7 @@ resource "aws_cloudwatch_dashboard" "this" {
         {
           type = "alarm", x = 0, y = 0, width = 24, height = local.graphs_top
           properties = {
-            title  = "Alarms (runbook: README.md, Operating it)"
+            title = "Alarms (runbook: README.md, Operating it)"
             # A widget shows at most 100 alarms; only a cache of 31 nodes or more makes that many.
             alarms = slice(local.alarm_arns, 0, min(100, length(local.alarm_arns)))
           }

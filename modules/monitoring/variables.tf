@@ -41,7 +41,7 @@ variable "api_stage_name" {
 }
 
 variable "stats_table_name" {
-  description = "The stats table, provisioned at a read unit or so: its read throttles are alarmed."
+  description = "The stats table (provisioned at a few read units): its read throttles are alarmed and its consumed read units graphed."
   type        = string
 }
 
@@ -51,7 +51,7 @@ variable "failure_queue_name" {
 }
 
 variable "cache_cluster_id" {
-  description = "ElastiCache cluster whose nodes are alarmed (evictions, CPU, connections). Null: the stack uses a cache of its own, not watched here."
+  description = "ElastiCache cluster whose nodes are alarmed (evictions, CPU, connections). Null: the stack did not create its cache (a memcached of your own), which is not watched here."
   type        = string
   default     = null
 }

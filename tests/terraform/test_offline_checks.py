@@ -212,19 +212,23 @@ resource "aws_vpc_security_group_ingress_rule" "ssh" {
 """
 
 
-def test_checkov_with_the_project_config_fails_an_open_ssh_ingress(tmp_path: Path) -> None:
+def checkov_failures(directory: Path, main_tf: str) -> set[str]:
+    """The checks checkov fails, with the project's config, on a module made of main_tf."""
     assert CHECKOV.exists(), "checkov's venv is missing: run `make tf-checkov`"
-    (tmp_path / "main.tf").write_text(OPEN_SSH)
+    (directory / "main.tf").write_text(main_tf)
     result = subprocess.run(
-        [str(CHECKOV), "--config-file", ".checkov.yaml", "-d", str(tmp_path), "-o", "json"],
+        [str(CHECKOV), "--config-file", ".checkov.yaml", "-d", str(directory), "-o", "json"],
         cwd=ROOT,
         capture_output=True,
         text=True,
         check=False,
     )
     assert result.returncode == 1, result.stderr
-    failed = {check["check_id"] for check in json.loads(result.stdout)["results"]["failed_checks"]}
-    assert "CKV_AWS_24" in failed
+    return {check["check_id"] for check in json.loads(result.stdout)["results"]["failed_checks"]}
+
+
+def test_checkov_with_the_project_config_fails_an_open_ssh_ingress(tmp_path: Path) -> None:
+    assert "CKV_AWS_24" in checkov_failures(tmp_path, OPEN_SSH)
 
 
 @pytest.mark.parametrize(
@@ -291,15 +295,4 @@ resource "aws_sns_topic" "alarms" {
 def test_checkov_with_the_project_config_fails_an_unencrypted_topic_and_an_unrotated_key(
     tmp_path: Path,
 ) -> None:
-    assert CHECKOV.exists(), "checkov's venv is missing: run `make tf-checkov`"
-    (tmp_path / "main.tf").write_text(UNENCRYPTED_ALARM_TOPIC)
-    result = subprocess.run(
-        [str(CHECKOV), "--config-file", ".checkov.yaml", "-d", str(tmp_path), "-o", "json"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 1, result.stderr
-    failed = {check["check_id"] for check in json.loads(result.stdout)["results"]["failed_checks"]}
-    assert {"CKV_AWS_26", "CKV_AWS_7"} <= failed
+    assert {"CKV_AWS_26", "CKV_AWS_7"} <= checkov_failures(tmp_path, UNENCRYPTED_ALARM_TOPIC)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from itertools import combinations
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -197,6 +198,19 @@ def test_alarm_thresholds_are_the_variables_defaults_in_the_metrics_units(
     assert alarms["busy-answers"]["threshold"] == defaults["busy_answers_threshold_percent"]
     assert alarms["cache-0002-cpu"]["threshold"] == defaults["cache_cpu_threshold_percent"]
     assert alarms["failed-stream-records"]["threshold"] == defaults["failed_records_threshold"]
+
+
+@needs_terraform
+def test_a_null_override_from_the_root_keeps_the_modules_default(
+    tmp_path: Path, with_cache: dict[str, Any]
+) -> None:
+    # The root passes var.alarm_thresholds.<x>, null when left out: nullable = false turns that
+    # into the module's default instead of a null threshold.
+    values = {**INPUTS, "cache_cluster_id": "demo", "cache_num_nodes": 2}
+    values |= dict.fromkeys(THRESHOLDS.values())
+    files = [MONITORING / "variables.tf", MONITORING / "alarms.tf", MONITORING / "dashboard.tf"]
+    evaluated = evaluate(tmp_path, files, EVALUATE, values)
+    assert evaluated["alarms"] == with_cache["alarms"]
 
 
 @needs_terraform

@@ -16,7 +16,10 @@ module "network" {
   vpc_id                   = var.vpc_id
   subnet_ids               = var.subnet_ids
   route_table_ids          = var.route_table_ids
+  availability_zones       = var.availability_zones
+  cache_node_type          = var.create_cache ? var.cache_node_type : null
   create_dynamodb_endpoint = var.create_dynamodb_endpoint
+  dynamodb_table_arns      = [module.table.games_table_arn, module.table.stats_table_arn]
 
   tags = var.tags
 }
@@ -58,6 +61,8 @@ module "functions" {
   architecture             = var.architecture
   powertools_layer_arn     = var.powertools_layer_arn
   powertools_layer_version = var.powertools_layer_version
+  tracing_enabled          = var.tracing_enabled
+  metrics_namespace        = var.metrics_namespace
 
   games_table = {
     name       = module.table.games_table_name
@@ -95,6 +100,39 @@ module "site" {
   site_dir       = local.site_dir
   api_url        = module.functions.api_url
   use_cloudfront = var.use_cloudfront
+
+  tags = var.tags
+}
+
+module "monitoring" {
+  source = "./modules/monitoring"
+  count  = var.create_monitoring ? 1 : 0
+
+  name               = var.name
+  metrics_namespace  = var.metrics_namespace
+  function_names     = module.functions.function_names
+  api_id             = module.functions.api_id
+  api_stage_name     = module.functions.api_stage_name
+  stats_table_name   = module.table.stats_table_name
+  failure_queue_name = module.functions.stream_failures_queue_name
+  cache_cluster_id   = var.create_cache ? module.cache[0].cluster_id : null
+  cache_num_nodes    = var.create_cache ? var.cache_num_nodes : 0
+
+  alarm_topic_arn = var.alarm_topic_arn
+  alarm_emails    = var.alarm_emails
+
+  iterator_age_threshold_seconds = var.alarm_thresholds.iterator_age_seconds
+  failed_records_threshold       = var.alarm_thresholds.failed_records
+  stats_read_throttles_threshold = var.alarm_thresholds.stats_read_throttles
+  api_server_errors_threshold    = var.alarm_thresholds.api_server_errors
+  busy_answers_threshold_percent = var.alarm_thresholds.busy_answers_percent
+  function_errors_threshold      = var.alarm_thresholds.function_errors
+  function_throttles_threshold   = var.alarm_thresholds.function_throttles
+  cache_evictions_threshold      = var.alarm_thresholds.cache_evictions
+  cache_cpu_threshold_percent    = var.alarm_thresholds.cache_cpu_percent
+  cache_connections_threshold    = var.alarm_thresholds.cache_connections
+  evaluation_minutes             = var.alarm_thresholds.evaluation_minutes
+  breaching_minutes_to_alarm     = var.alarm_thresholds.breaching_minutes_to_alarm
 
   tags = var.tags
 }

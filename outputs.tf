@@ -42,3 +42,13 @@ output "stream_failures_queue_url" {
   description = "Where stream records the functions could not process end up."
   value       = module.functions.stream_failures_queue_url
 }
+
+output "dashboard_name" {
+  description = "The CloudWatch dashboard (hit ratio, scans, freshness, alarms), or null without create_monitoring."
+  value       = one(module.monitoring[*].dashboard_name)
+}
+
+output "alarm_topic_arn" {
+  description = "The SNS topic the alarms notify, or null without create_monitoring."
+  value       = one(module.monitoring[*].alarm_topic_arn)
+}

@@ -4,8 +4,10 @@ variable "name" {
   default     = "tatourney"
 
   validation {
-    condition     = can(regex("^[a-z][a-z0-9-]{0,22}[a-z0-9]$", var.name))
-    error_message = "name must be 2-24 lowercase letters, digits or hyphens, starting with a letter (it prefixes names with tight limits, such as ElastiCache cluster IDs)."
+    # The strictest of the modules' rules (ElastiCache cluster IDs: no "--", no trailing "-"), so a
+    # bad name fails here, naming this variable, and not later inside a module.
+    condition     = can(regex("^[a-z][a-z0-9-]{0,22}[a-z0-9]$", var.name)) && !strcontains(var.name, "--")
+    error_message = "name must be 2-24 lowercase letters, digits or single hyphens, starting with a letter and ending with a letter or digit (it prefixes names with tight limits, such as ElastiCache cluster IDs)."
   }
 }
 
@@ -38,6 +40,12 @@ variable "vpc_cidr" {
   description = "CIDR block of the VPC created when create_vpc = true."
   type        = string
   default     = "10.42.0.0/16"
+}
+
+variable "availability_zones" {
+  description = "The two zones of the private subnets (create_vpc = true). Empty: the first two available zones, by name, that offer cache_node_type's EC2 instance type."
+  type        = list(string)
+  default     = []
 }
 
 variable "vpc_id" {
@@ -134,15 +142,15 @@ variable "cache_az_mode" {
 }
 
 variable "cache_max_item_size_bytes" {
-  description = "Memcached's item size limit; the functions are told the same value."
+  description = "Memcached's item size limit (a multiple of 512 KiB, at most a quarter of a node's memory); the functions are told the same value. Changing it replaces the cache cluster."
   type        = number
   default     = 1048576
 }
 
 variable "cache_transit_encryption_enabled" {
-  description = "TLS between the functions and the cache."
+  description = "TLS between the functions and the cache (ElastiCache in-transit encryption; set at creation, so changing it replaces the cluster). With create_cache = false: whether cache_endpoints speak TLS."
   type        = bool
-  default     = false
+  default     = true
 }
 
 # --- functions and API -----------------------------------------------------------------------
@@ -160,7 +168,7 @@ variable "architecture" {
 }
 
 variable "powertools_layer_arn" {
-  description = "Powertools for AWS Lambda (Python) v3 layer ARN; null uses AWS's public layer at powertools_layer_version."
+  description = "Powertools for AWS Lambda (Python) v3 layer ARN; null uses AWS's public layer at powertools_layer_version where AWS publishes one (commercial regions, cn-north-1, GovCloud), and is required elsewhere."
   type        = string
   default     = null
 }
@@ -169,6 +177,18 @@ variable "powertools_layer_version" {
   description = "Version of AWS's public Powertools v3 layer for python3.12."
   type        = number
   default     = 27
+}
+
+variable "tracing_enabled" {
+  description = "Trace the functions with AWS X-Ray (Active tracing and Powertools' Tracer); off by default: X-Ray charges per trace."
+  type        = bool
+  default     = false
+}
+
+variable "metrics_namespace" {
+  description = "CloudWatch namespace of the functions' own metrics (hits, misses, scans, invalidations, ...)."
+  type        = string
+  default     = "Tatourney"
 }
 
 variable "cache_ttl_seconds" {
@@ -210,13 +230,52 @@ variable "site_dir" {
 }
 
 variable "use_cloudfront" {
-  description = "Serve the site through CloudFront (HTTPS, private bucket) instead of S3 website hosting (HTTP, public objects)."
+  description = "Serve the site through CloudFront (HTTPS, private bucket). False: S3 website hosting (HTTP, publicly readable objects), which an account's or organisation's S3 Block Public Access refuses."
   type        = bool
-  default     = false
+  default     = true
 }
 
 variable "extra_cors_origins" {
   description = "Origins besides the site's that may call the API from a browser (e.g. http://localhost:8080)."
   type        = list(string)
   default     = []
+}
+
+# --- monitoring ------------------------------------------------------------------------------
+
+variable "create_monitoring" {
+  description = "Create the CloudWatch alarms, the dashboard and (unless alarm_topic_arn is given) an SNS topic for the alarms (modules/monitoring)."
+  type        = bool
+  default     = true
+}
+
+variable "alarm_topic_arn" {
+  description = "SNS topic the alarms notify (alarm and back to OK). Null: the monitoring module creates an encrypted one."
+  type        = string
+  default     = null
+}
+
+variable "alarm_emails" {
+  description = "Email addresses subscribed to the topic the monitoring module creates (each must confirm the subscription)."
+  type        = list(string)
+  default     = []
+}
+
+variable "alarm_thresholds" {
+  description = "Overrides of the alarms' thresholds; an attribute left out keeps the monitoring module's default (its README says why each default is what it is)."
+  type = object({
+    iterator_age_seconds       = optional(number)
+    failed_records             = optional(number)
+    stats_read_throttles       = optional(number)
+    api_server_errors          = optional(number)
+    busy_answers_percent       = optional(number)
+    function_errors            = optional(number)
+    function_throttles         = optional(number)
+    cache_evictions            = optional(number)
+    cache_cpu_percent          = optional(number)
+    cache_connections          = optional(number)
+    evaluation_minutes         = optional(number)
+    breaching_minutes_to_alarm = optional(number)
+  })
+  default = {}
 }

@@ -17,8 +17,8 @@ module "tatourney" {
 
   name = var.name
 
-  # The site goes through CloudFront (HTTPS, private bucket); S3 website hosting is the default.
-  use_cloudfront = true
+  # Who the alarms wake (each address confirms the subscription by email).
+  alarm_emails = var.alarm_emails
 
   # So terraform destroy removes the tables; keep the default (true) for a stack you keep.
   deletion_protection = false

@@ -17,3 +17,8 @@ output "stream_failures_queue_url" {
   description = "Stream records the functions gave up on."
   value       = module.tatourney.stream_failures_queue_url
 }
+
+output "dashboard_name" {
+  description = "The CloudWatch dashboard: hit ratio, scans, freshness and the alarms."
+  value       = module.tatourney.dashboard_name
+}

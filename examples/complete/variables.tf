@@ -14,3 +14,9 @@ variable "name" {
   type        = string
   default     = "tatourney-demo"
 }
+
+variable "alarm_emails" {
+  description = "Email addresses the alarms notify (through the SNS topic the stack creates)."
+  type        = list(string)
+  default     = []
+}

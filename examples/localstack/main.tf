@@ -32,6 +32,14 @@ module "tatourney" {
   create_network  = false
   create_cache    = false
   cache_endpoints = var.cache_endpoints
+  # The memcached you run speaks plain TCP.
+  cache_transit_encryption_enabled = false
+
+  # CloudFront is not in LocalStack's free edition: S3 website hosting serves the site.
+  use_cloudfront = false
+  # The provider above points only these services at LocalStack; alarms and the dashboard would
+  # go to CloudWatch, SNS and KMS (make up shows the same figures locally).
+  create_monitoring = false
 
   # LocalStack serves AWS's public layers only in its paid editions; publish the Powertools
   # layer into LocalStack yourself and pass its ARN otherwise.

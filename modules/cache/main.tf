@@ -19,6 +19,14 @@ resource "aws_elasticache_parameter_group" "this" {
   tags = var.tags
 }
 
+# Running nodes apply a new max_item_size only when restarted, while the functions get the new
+# limit at once: boards between the two limits would then fail to store and every read would scan.
+# Terraform has no reboot action, so a change of the limit replaces the cluster (an empty cache
+# the functions refill on their next misses) together with the parameter group's update.
+resource "terraform_data" "max_item_size" {
+  input = var.max_item_size_bytes
+}
+
 resource "aws_elasticache_cluster" "this" {
   cluster_id           = var.name
   engine               = "memcached"
@@ -38,4 +46,8 @@ resource "aws_elasticache_cluster" "this" {
   apply_immediately = true
 
   tags = var.tags
+
+  lifecycle {
+    replace_triggered_by = [terraform_data.max_item_size]
+  }
 }

@@ -90,20 +90,34 @@ variable "port" {
 }
 
 variable "max_item_size_bytes" {
-  description = "Memcached's item size limit (parameter max_item_size). The functions get the same value, and compress or skip caching a leaderboard above it."
+  description = "Memcached's item size limit (parameter max_item_size): a multiple of 512 KiB (ElastiCache's slab_chunk_max) up to 128 MiB, and at most a quarter of a node's memory for data. The functions get the same value, and compress or skip caching a leaderboard above it. Changing it replaces the cluster (see main.tf)."
   type        = number
   default     = 1048576
 
+  # ElastiCache refuses to create or modify a cluster when slab_chunk_max > max_item_size, when
+  # max_item_size is not a multiple of slab_chunk_max (524288 bytes, ElastiCache's default, which
+  # this module keeps), or when it exceeds a quarter of the node's memory for data
+  # (max_cache_memory less memcached_connections_overhead, 100 MiB by default); memcached itself
+  # allows at most 128 MiB.
   validation {
-    condition     = var.max_item_size_bytes >= 1048576 && var.max_item_size_bytes <= 134217728 && var.max_item_size_bytes % 1024 == 0
-    error_message = "max_item_size_bytes must be a multiple of 1024 between 1048576 (1 MiB) and 134217728 (128 MiB)."
+    condition     = var.max_item_size_bytes >= 524288 && var.max_item_size_bytes <= 134217728 && var.max_item_size_bytes % 524288 == 0
+    error_message = "max_item_size_bytes must be a multiple of 524288 (512 KiB, ElastiCache's slab_chunk_max) between 524288 and 134217728 (128 MiB)."
+  }
+
+  # Only the 0.5 GiB node types have a quarter of their data memory below 128 MiB; every other
+  # current node type has 1.37 GiB or more ((1.37 GiB - 100 MiB) / 4 > 128 MiB). Their memory, in
+  # MiB: max_cache_memory (cache.t2.micro, ElastiCache's node-type parameters) or the node type's
+  # 0.5 GiB.
+  validation {
+    condition     = var.max_item_size_bytes <= floor((lookup({ "cache.t2.micro" = 555, "cache.t3.micro" = 512, "cache.t4g.micro" = 512 }, var.node_type, 1024) - 100) / 4) * 1048576
+    error_message = "max_item_size_bytes is more than a quarter of ${var.node_type}'s memory for data ((node memory - 100 MiB connection overhead) / 4), which ElastiCache refuses: lower it or choose a larger node type."
   }
 }
 
 variable "transit_encryption_enabled" {
-  description = "Encrypt traffic between the functions and the nodes with TLS (the functions then connect with TLS too)."
+  description = "Encrypt traffic between the functions and the nodes with TLS (the functions then connect with TLS too). ElastiCache sets it at creation only: changing it replaces the cluster."
   type        = bool
-  default     = false
+  default     = true
 }
 
 variable "maintenance_window" {

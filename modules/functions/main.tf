@@ -10,12 +10,36 @@ locals {
   region     = data.aws_region.current.region
   account_id = data.aws_caller_identity.current.account_id
 
-  powertools_layer_arn = coalesce(
-    var.powertools_layer_arn,
-    "arn:${local.partition}:lambda:${local.region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-${var.architecture}:${var.powertools_layer_version}",
+  # The accounts that publish AWS's public Powertools for AWS Lambda (Python) v3 layers, by
+  # partition and region ("*": every region of the partition), as the Powertools installation
+  # docs list them (docs/getting-started/install.md of aws-powertools/powertools-lambda-python).
+  # Elsewhere (other China regions, ISO partitions) there is no public layer: the precondition on
+  # the functions asks for powertools_layer_arn.
+  powertools_layer_publishers = {
+    aws        = { "*" = "017000801446" }
+    aws-cn     = { cn-north-1 = "498634801083" }
+    aws-us-gov = { us-gov-east-1 = "165087284144", us-gov-west-1 = "165093116878" }
+  }
+  powertools_publishers_here = lookup(local.powertools_layer_publishers, local.partition, {})
+  powertools_layer_publisher = lookup(local.powertools_publishers_here, local.region, lookup(local.powertools_publishers_here, "*", null))
+  powertools_layer_arn = (
+    var.powertools_layer_arn != null ? var.powertools_layer_arn :
+    local.powertools_layer_publisher == null ? null :
+    "arn:${local.partition}:lambda:${local.region}:${local.powertools_layer_publisher}:layer:AWSLambdaPowertoolsPythonV3-python312-${var.architecture}:${var.powertools_layer_version}"
   )
 
   in_vpc = length(var.subnet_ids) > 0
+
+  # Powertools' settings, the same on every function but its service name: the one dimension of
+  # its metrics (tests/terraform checks each function has all four).
+  powertools_environment = {
+    for function in keys(local.functions) : function => {
+      POWERTOOLS_SERVICE_NAME      = "${var.name}-${function}"
+      POWERTOOLS_METRICS_NAMESPACE = var.metrics_namespace
+      POWERTOOLS_LOG_LEVEL         = var.log_level
+      POWERTOOLS_TRACE_DISABLED    = tostring(!var.tracing_enabled)
+    }
+  }
 
   cache_environment = {
     CACHE_ENDPOINTS  = join(",", var.cache_endpoints)
@@ -197,7 +221,7 @@ data "aws_iam_policy_document" "functions" {
   }
 
   dynamic "statement" {
-    for_each = var.tracing_mode == "Active" ? [1] : []
+    for_each = var.tracing_enabled ? [1] : []
     content {
       sid       = "Tracing"
       actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
@@ -233,7 +257,7 @@ resource "aws_lambda_function" "functions" {
     variables = merge(
       { for key, value in local.cache_environment : key => value if each.value.uses_cache },
       each.value.environment,
-      { POWERTOOLS_LOG_LEVEL = var.log_level },
+      local.powertools_environment[each.key],
     )
   }
 
@@ -250,8 +274,9 @@ resource "aws_lambda_function" "functions" {
     log_group  = aws_cloudwatch_log_group.functions[each.key].name
   }
 
+  # Traces only when asked for: X-Ray charges per trace, and the permission above follows.
   tracing_config {
-    mode = var.tracing_mode
+    mode = var.tracing_enabled ? "Active" : "PassThrough"
   }
 
   tags = var.tags
@@ -265,6 +290,11 @@ resource "aws_lambda_function" "functions" {
     precondition {
       condition     = try(local.manifest.architecture, var.architecture) == var.architecture
       error_message = "dist/ was built for ${try(local.manifest.architecture, "?")} but architecture is ${var.architecture}: run `make package LAMBDA_ARCH=${var.architecture}`."
+    }
+
+    precondition {
+      condition     = local.powertools_layer_arn != null
+      error_message = "AWS publishes no Powertools for AWS Lambda (Python) layer in ${local.region} (partition ${local.partition}) that this module knows of: set powertools_layer_arn to a Powertools v3 layer for python3.12 and ${var.architecture}."
     }
 
     precondition {

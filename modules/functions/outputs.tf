@@ -23,6 +23,11 @@ output "api_id" {
   value       = aws_apigatewayv2_api.this.id
 }
 
+output "api_stage_name" {
+  description = "Name of the HTTP API's stage ($default): the Stage dimension of its metrics."
+  value       = aws_apigatewayv2_stage.default.name
+}
+
 output "api_url" {
   description = "Base URL of the HTTP API; the leaderboard is GET <api_url>stats."
   value       = aws_apigatewayv2_stage.default.invoke_url
@@ -31,6 +36,11 @@ output "api_url" {
 output "stream_failures_queue_url" {
   description = "SQS queue holding stream records the event source mappings gave up on."
   value       = aws_sqs_queue.stream_failures.url
+}
+
+output "stream_failures_queue_name" {
+  description = "Name of the stream failures queue: the QueueName dimension of its metrics."
+  value       = aws_sqs_queue.stream_failures.name
 }
 
 output "stream_failures_queue_arn" {

@@ -25,7 +25,7 @@ variable "architecture" {
 }
 
 variable "powertools_layer_arn" {
-  description = "ARN of the Powertools for AWS Lambda (Python) v3 layer. Null uses AWS's public layer for python3.12 and the architecture at powertools_layer_version."
+  description = "ARN of the Powertools for AWS Lambda (Python) v3 layer. Null uses AWS's public layer for python3.12 and the architecture at powertools_layer_version, where AWS publishes one (every commercial region, cn-north-1, both GovCloud regions); required elsewhere."
   type        = string
   default     = null
 
@@ -240,14 +240,20 @@ variable "log_level" {
   }
 }
 
-variable "tracing_mode" {
-  description = "X-Ray tracing of the functions: PassThrough (no traces of their own) or Active."
+variable "tracing_enabled" {
+  description = "Trace the functions with AWS X-Ray (Lambda's Active tracing, Powertools' Tracer, the X-Ray grants); off: no traces of their own and no X-Ray permissions."
+  type        = bool
+  default     = false
+}
+
+variable "metrics_namespace" {
+  description = "CloudWatch namespace of the functions' own metrics (POWERTOOLS_METRICS_NAMESPACE); each metric's one dimension is service = the function's name."
   type        = string
-  default     = "PassThrough"
+  default     = "Tatourney"
 
   validation {
-    condition     = contains(["PassThrough", "Active"], var.tracing_mode)
-    error_message = "tracing_mode must be PassThrough or Active."
+    condition     = can(regex("^[A-Za-z0-9._/#: -]{1,255}$", var.metrics_namespace)) && !startswith(var.metrics_namespace, "AWS/")
+    error_message = "metrics_namespace must be 1-255 letters, digits or . _ / # : - and spaces, and must not start with AWS/ (CloudWatch's rule)."
   }
 }
 

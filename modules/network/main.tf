@@ -8,12 +8,38 @@ data "aws_availability_zones" "available" {
 }
 
 data "aws_region" "current" {}
+data "aws_partition" "current" {}
+data "aws_caller_identity" "current" {}
+
+# Where the cache's node type can run: not every zone offers every node type, and taking the first
+# two zones by name can pick one that does not. The AWS provider has no data source for the zones
+# of an ElastiCache node type; the EC2 instance type it is named after (cache.t4g.micro ->
+# t4g.micro) is the closest published signal. availability_zones overrides it.
+data "aws_ec2_instance_type_offerings" "cache_node_type" {
+  count = var.create_vpc && length(var.availability_zones) == 0 && var.cache_node_type != null ? 1 : 0
+
+  location_type = "availability-zone"
+
+  filter {
+    name   = "instance-type"
+    values = [trimprefix(var.cache_node_type, "cache.")]
+  }
+}
 
 locals {
   vpc_id          = var.create_vpc ? aws_vpc.this[0].id : var.vpc_id
   subnet_ids      = var.create_vpc ? aws_subnet.private[*].id : var.subnet_ids
   route_table_ids = var.create_vpc ? [aws_route_table.private[0].id] : var.route_table_ids
-  azs             = slice(data.aws_availability_zones.available.names, 0, 2)
+
+  # The zones the subnets go in: the given ones, else the first two (by name) of the available
+  # zones that offer the cache's node type (null when it was not looked up).
+  zones_offering_node_type = one(data.aws_ec2_instance_type_offerings.cache_node_type[*].locations)
+  candidate_zones = sort(
+    local.zones_offering_node_type == null
+    ? data.aws_availability_zones.available.names
+    : setintersection(data.aws_availability_zones.available.names, local.zones_offering_node_type)
+  )
+  azs = length(var.availability_zones) > 0 ? var.availability_zones : slice(local.candidate_zones, 0, min(2, length(local.candidate_zones)))
 }
 
 resource "aws_vpc" "this" {
@@ -44,6 +70,13 @@ resource "aws_subnet" "private" {
   availability_zone = local.azs[count.index]
 
   tags = merge(var.tags, { Name = "${var.name}-private-${local.azs[count.index]}" })
+
+  lifecycle {
+    precondition {
+      condition     = length(local.azs) == 2
+      error_message = "Fewer than two available zones in this region offer ${coalesce(var.cache_node_type, "any node type")} (found: ${join(", ", local.azs)}): set availability_zones, or choose another cache node type."
+    }
+  }
 }
 
 # No internet or NAT route: the functions need only the cache (in the VPC) and DynamoDB
@@ -70,8 +103,36 @@ resource "aws_vpc_endpoint" "dynamodb" {
   service_name      = "com.amazonaws.${data.aws_region.current.region}.dynamodb"
   vpc_endpoint_type = "Gateway"
   route_table_ids   = local.route_table_ids
+  policy            = data.aws_iam_policy_document.dynamodb_endpoint.json
 
   tags = merge(var.tags, { Name = "${var.name}-dynamodb" })
+}
+
+# What may pass through the endpoint: item reads and writes on this stack's tables only, by this
+# account's principals (each function's role narrows it further). Without a policy, an endpoint
+# lets anything in the VPC reach any table of any account.
+data "aws_iam_policy_document" "dynamodb_endpoint" {
+  statement {
+    sid = "ThisStacksTablesOnly"
+    actions = [
+      "dynamodb:BatchGetItem",
+      "dynamodb:BatchWriteItem",
+      "dynamodb:ConditionCheckItem",
+      "dynamodb:DeleteItem",
+      "dynamodb:DescribeTable",
+      "dynamodb:GetItem",
+      "dynamodb:PutItem",
+      "dynamodb:Query",
+      "dynamodb:Scan",
+      "dynamodb:UpdateItem",
+    ]
+    resources = var.dynamodb_table_arns
+
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root"]
+    }
+  }
 }
 
 data "aws_ec2_managed_prefix_list" "dynamodb" {
@@ -79,11 +140,17 @@ data "aws_ec2_managed_prefix_list" "dynamodb" {
 }
 
 resource "aws_security_group" "functions" {
-  name        = "${var.name}-functions"
+  name_prefix = "${var.name}-functions-"
   description = "tatourney functions: outbound to the cache and to DynamoDB only"
   vpc_id      = local.vpc_id
 
   tags = merge(var.tags, { Name = "${var.name}-functions" })
+
+  # A renamed or re-described group is replaced: create the new one first, so the functions and
+  # the cache move to it before the old one (held by Lambda's network interfaces) is deleted.
+  lifecycle {
+    create_before_destroy = true
+  }
 }
 
 resource "aws_vpc_security_group_egress_rule" "functions_to_cache" {
@@ -105,11 +172,16 @@ resource "aws_vpc_security_group_egress_rule" "functions_to_dynamodb" {
 }
 
 resource "aws_security_group" "cache" {
-  name        = "${var.name}-cache"
+  name_prefix = "${var.name}-cache-"
   description = "tatourney Memcached: reachable from the functions only"
   vpc_id      = local.vpc_id
 
   tags = merge(var.tags, { Name = "${var.name}-cache" })
+
+  # As for the functions' group.
+  lifecycle {
+    create_before_destroy = true
+  }
 }
 
 resource "aws_vpc_security_group_ingress_rule" "cache_from_functions" {

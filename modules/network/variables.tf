@@ -25,6 +25,28 @@ variable "vpc_cidr" {
   }
 }
 
+variable "availability_zones" {
+  description = "The two zones of the private subnets (create_vpc = true). Empty: the first two available zones, by name, that offer cache_node_type's EC2 instance type."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = length(var.availability_zones) == 0 || (length(var.availability_zones) == 2 && length(distinct(var.availability_zones)) == 2)
+    error_message = "availability_zones must be empty or two different zones."
+  }
+}
+
+variable "cache_node_type" {
+  description = "ElastiCache node type the subnets must host; picks the zones when availability_zones is empty. Null: any available zones."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.cache_node_type == null || can(regex("^cache\\.[a-z0-9]+\\.[a-z0-9]+$", var.cache_node_type))
+    error_message = "cache_node_type must be an ElastiCache node type such as cache.t4g.micro."
+  }
+}
+
 variable "vpc_id" {
   description = "An existing VPC to use when create_vpc = false."
   type        = string
@@ -61,6 +83,22 @@ variable "create_dynamodb_endpoint" {
   validation {
     condition     = !var.create_dynamodb_endpoint || var.create_vpc || length(var.route_table_ids) > 0
     error_message = "route_table_ids is required to create the DynamoDB endpoint in an existing VPC."
+  }
+}
+
+variable "dynamodb_table_arns" {
+  description = "ARNs of the tables the functions use: the only ones the DynamoDB gateway endpoint lets through (create_dynamodb_endpoint = true)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for arn in var.dynamodb_table_arns : can(regex("^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:[0-9]{12}:table/[A-Za-z0-9_.-]+$", arn))])
+    error_message = "dynamodb_table_arns must be DynamoDB table ARNs (arn:aws:dynamodb:region:account:table/name)."
+  }
+
+  validation {
+    condition     = !var.create_dynamodb_endpoint || length(var.dynamodb_table_arns) > 0
+    error_message = "dynamodb_table_arns is required with create_dynamodb_endpoint = true: the endpoint admits these tables only."
   }
 }
 

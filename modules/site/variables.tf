@@ -24,9 +24,9 @@ variable "api_url" {
 }
 
 variable "use_cloudfront" {
-  description = "Serve the site through CloudFront over HTTPS with a private bucket (origin access control) instead of S3 website hosting over HTTP with publicly readable objects."
+  description = "Serve the site through CloudFront over HTTPS with a private bucket (origin access control). False: S3 website hosting over HTTP with publicly readable objects, which S3 Block Public Access (account or organisation) refuses."
   type        = bool
-  default     = false
+  default     = true
 }
 
 variable "cloudfront_price_class" {

@@ -212,16 +212,87 @@ resource "aws_vpc_security_group_ingress_rule" "ssh" {
 """
 
 
-def test_checkov_with_the_project_config_fails_an_open_ssh_ingress(tmp_path: Path) -> None:
+def checkov_failures(directory: Path, main_tf: str) -> set[str]:
+    """The checks checkov fails, with the project's config, on a module made of main_tf."""
     assert CHECKOV.exists(), "checkov's venv is missing: run `make tf-checkov`"
-    (tmp_path / "main.tf").write_text(OPEN_SSH)
+    (directory / "main.tf").write_text(main_tf)
     result = subprocess.run(
-        [str(CHECKOV), "--config-file", ".checkov.yaml", "-d", str(tmp_path), "-o", "json"],
+        [str(CHECKOV), "--config-file", ".checkov.yaml", "-d", str(directory), "-o", "json"],
         cwd=ROOT,
         capture_output=True,
         text=True,
         check=False,
     )
     assert result.returncode == 1, result.stderr
-    failed = {check["check_id"] for check in json.loads(result.stdout)["results"]["failed_checks"]}
-    assert "CKV_AWS_24" in failed
+    return {check["check_id"] for check in json.loads(result.stdout)["results"]["failed_checks"]}
+
+
+def test_checkov_with_the_project_config_fails_an_open_ssh_ingress(tmp_path: Path) -> None:
+    assert "CKV_AWS_24" in checkov_failures(tmp_path, OPEN_SSH)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        pytest.param(
+            "  datapoints_to_alarm = var.breaching_minutes_to_alarm",
+            "  datapoints_to_alarms = var.breaching_minutes_to_alarm",
+            "aws_cloudwatch_metric_alarm.this: unknown argument or block 'datapoints_to_alarms'",
+            id="alarm-argument",
+        ),
+        pytest.param(
+            "        metric_name = metric_query.value.name",
+            "        name        = metric_query.value.name",
+            "metric_query.metric: unknown argument or block 'name'",
+            id="alarm-metric-in-dynamic-block",
+        ),
+        pytest.param(
+            "  kms_master_key_id = aws_kms_key.alarms[0].arn",
+            "  kms_master_key_id = aws_kms_key.alarms[0].key_arn",
+            "aws_kms_key has no 'key_arn'",
+            id="kms-key-attribute",
+        ),
+        pytest.param(
+            "  dashboard_name = var.name\n",
+            "",
+            "aws_cloudwatch_dashboard.this: missing required argument 'dashboard_name'",
+            id="dashboard-required-argument",
+        ),
+    ],
+)
+def test_the_schema_check_covers_the_monitoring_module(
+    tmp_path: Path, schema: dict[str, object], old: str, new: str, expected: str
+) -> None:
+    copy = tmp_path / "monitoring"
+    shutil.copytree(ROOT / "modules" / "monitoring", copy)
+    assert check([copy], schema) == []
+    problems = check([broken(copy, "main.tf", old, new)], schema)
+    assert any(expected in problem for problem in problems), problems
+
+
+def test_the_schema_check_covers_the_zone_offerings_the_network_module_reads(
+    tmp_path: Path, schema: dict[str, object]
+) -> None:
+    copy = tmp_path / "network"
+    shutil.copytree(ROOT / "modules" / "network", copy)
+    old = "one(data.aws_ec2_instance_type_offerings.cache_node_type[*].locations)"
+    new = "one(data.aws_ec2_instance_type_offerings.cache_node_type[*].zones)"
+    problems = check([broken(copy, "main.tf", old, new)], schema)
+    assert any("aws_ec2_instance_type_offerings has no 'zones'" in p for p in problems), problems
+
+
+UNENCRYPTED_ALARM_TOPIC = """
+resource "aws_kms_key" "alarms" {
+  description = "alarm notifications"
+}
+
+resource "aws_sns_topic" "alarms" {
+  name = "alarms"
+}
+"""
+
+
+def test_checkov_with_the_project_config_fails_an_unencrypted_topic_and_an_unrotated_key(
+    tmp_path: Path,
+) -> None:
+    assert {"CKV_AWS_26", "CKV_AWS_7"} <= checkov_failures(tmp_path, UNENCRYPTED_ALARM_TOPIC)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -19,9 +20,10 @@ from hcl2 import SerializationOptions
 from tatourney.config import FUNCTION_VARIABLES
 from tatourney_local import tables
 from tatourney_local.runner import AGGREGATE_MAPPING, INVALIDATE_MAPPING
+from tests.terraform.terraform_cli import needs_terraform, plan
 
 ROOT = Path(__file__).resolve().parents[2]
-MODULES = ("network", "table", "cache", "functions", "site")
+MODULES = ("network", "table", "cache", "functions", "site", "monitoring")
 ALL_DIRS = (ROOT, *(ROOT / "modules" / name for name in MODULES), *ROOT.glob("examples/*"))
 OPTIONS = SerializationOptions(strip_string_quotes=True, with_comments=False, explicit_blocks=False)
 FUNCTIONS = ("leaderboard", "aggregate", "invalidate")
@@ -232,9 +234,40 @@ def _function_environment(function: str) -> set[str]:
     return names
 
 
+def _not_powertools(names: Iterable[str]) -> set[str]:
+    """Powertools' own settings are checked on their own, below."""
+    return {name for name in names if not name.startswith("POWERTOOLS_")}
+
+
 @pytest.mark.parametrize("function", FUNCTIONS)
 def test_every_variable_a_handler_reads_is_set_and_nothing_else(function: str) -> None:
-    assert _function_environment(function) == set(FUNCTION_VARIABLES[function])
+    assert _function_environment(function) == _not_powertools(FUNCTION_VARIABLES[function])
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_every_function_gets_powertools_service_namespace_log_level_and_tracing(
+    function: str,
+) -> None:
+    # The metric contract: namespace from one variable, the service dimension = the function's
+    # name, on every function; tracing follows the one switch.
+    functions = module("functions")
+    powertools = locals_of(functions)["powertools_environment"]
+    assert powertools.startswith("${{for function in keys(local.functions) : function => {")
+    expected = {
+        "POWERTOOLS_SERVICE_NAME": '"${var.name}-${function}"',
+        "POWERTOOLS_METRICS_NAMESPACE": "var.metrics_namespace",
+        "POWERTOOLS_LOG_LEVEL": "var.log_level",
+        "POWERTOOLS_TRACE_DISABLED": "tostring(!var.tracing_enabled)",
+    }
+    for name, value in expected.items():
+        assert f"{name} = {value}" in powertools, name
+    assert set(re.findall(r"\b(POWERTOOLS_\w+) =", powertools)) == set(expected)
+    assert function in locals_of(functions)["functions"]
+    assert variables(functions)["metrics_namespace"]["default"] == "Tatourney"
+    root_calls = {name: body for block in load(ROOT)["module"] for name, body in block.items()}
+    assert root_calls["functions"]["metrics_namespace"] == "${var.metrics_namespace}"
+    assert root_calls["monitoring"]["metrics_namespace"] == "${var.metrics_namespace}"
+    assert variables(load(ROOT))["metrics_namespace"]["default"] == "Tatourney"
 
 
 def test_the_deployed_environment_is_built_from_those_definitions() -> None:
@@ -243,6 +276,27 @@ def test_the_deployed_environment_is_built_from_those_definitions() -> None:
     assert "local.cache_environment" in environment
     assert "if each.value.uses_cache" in environment
     assert "each.value.environment" in environment
+    assert "local.powertools_environment[each.key]" in environment
+    # Nothing else sets a Powertools variable beside the one map.
+    assert "POWERTOOLS_" not in environment
+
+
+def test_tracing_is_one_opt_in_switch_and_x_ray_is_granted_only_with_it() -> None:
+    functions = module("functions")
+    assert "tracing_mode" not in variables(functions)
+    assert variables(functions)["tracing_enabled"]["default"] is False
+    assert variables(load(ROOT))["tracing_enabled"]["default"] is False
+    root_calls = {name: body for block in load(ROOT)["module"] for name, body in block.items()}
+    assert root_calls["functions"]["tracing_enabled"] == "${var.tracing_enabled}"
+    body = resources(functions, "resource", "aws_lambda_function")["functions"]
+    assert body["tracing_config"][0]["mode"] == '${var.tracing_enabled ? "Active" : "PassThrough"}'
+    document = resources(functions, "data", "aws_iam_policy_document")["functions"]
+    [tracing] = [
+        entry["statement"]
+        for entry in document["dynamic"]
+        if entry["statement"].get("content", [{}])[0].get("sid") == "Tracing"
+    ]
+    assert tracing["for_each"] == "${var.tracing_enabled ? [1] : []}"
 
 
 def test_functions_run_python312_from_the_manifest_on_arm64_by_default() -> None:
@@ -317,22 +371,40 @@ def test_each_role_gets_exactly_its_data_permissions(function: str) -> None:
     assert granted == EXPECTED_DATA_PERMISSIONS[function]
 
 
+def _key_policies(tf: dict[str, list[Any]]) -> set[str]:
+    """Names of the policy documents used as a KMS key's policy."""
+    return {
+        match
+        for key in resources(tf, "resource", "aws_kms_key").values()
+        for match in re.findall(r"data\.aws_iam_policy_document\.(\w+)\.json", key["policy"])
+    }
+
+
 def test_no_policy_anywhere_grants_wildcard_actions_or_data_on_every_resource() -> None:
     statements: list[dict[str, Any]] = []
+    key_policy_statements: list[dict[str, Any]] = []
     for directory in ALL_DIRS:
         tf = load(directory)
-        for document in resources(tf, "data", "aws_iam_policy_document").values():
-            statements.extend(blocks(document, "statement"))
+        key_policies = _key_policies(tf)
+        for name, document in resources(tf, "data", "aws_iam_policy_document").items():
+            found = blocks(document, "statement")
+            (key_policy_statements if name in key_policies else statements).extend(found)
         for granted in locals_of(tf).get("data_permissions", {}).values():
             statements.extend(granted)
     assert len(statements) > 10
-    for statement in statements:
+    assert key_policy_statements
+    for statement in statements + key_policy_statements:
         actions = statement["actions"]
         actions = [actions] if isinstance(actions, str) else actions
         for action in actions:
             assert "*" not in action, statement
+    for statement in statements:
         if statement.get("resources") == ["*"]:
-            assert all(a.startswith(("ec2:Describe", "xray:Put")) for a in actions), statement
+            assert all(a.startswith(("ec2:Describe", "xray:Put")) for a in statement["actions"])
+    # In a key policy "*" is the key itself; what matters there is who is named.
+    for statement in key_policy_statements:
+        for principal in statement["principals"]:
+            assert "*" not in principal["identifiers"], statement
 
 
 def test_stream_mappings_report_partial_failures_bisect_and_give_up_into_a_queue() -> None:
@@ -511,3 +583,224 @@ def test_manifest_keys_the_functions_module_reads_are_what_build_py_writes() -> 
     for key in ('"runtime"', '"architecture"', '"functions"', '"source_code_hash"', '"handler"'):
         assert key in manifest_text
     assert json.dumps("python3.12") in manifest_text or "python3.12" in manifest_text
+
+
+# --- issue 13: the Terraform review's nine findings ------------------------------------------
+# Each test guards one finding's fix. The ones marked needs_terraform run Terraform itself on the
+# provider-free part (the variables' validation rules), where a terraform binary is installed.
+
+
+def _root_calls() -> dict[str, dict[str, Any]]:
+    return {name: body for block in load(ROOT)["module"] for name, body in block.items()}
+
+
+def test_finding_1_the_site_is_served_over_https_from_a_private_bucket_by_default() -> None:
+    assert variables(load(ROOT))["use_cloudfront"]["default"] is True
+    assert variables(module("site"))["use_cloudfront"]["default"] is True
+    assert _root_calls()["site"]["use_cloudfront"] == "${var.use_cloudfront}"
+    # Private unless website hosting is asked for: the public policy is never the default.
+    block = resources(module("site"), "resource", "aws_s3_bucket_public_access_block")["site"]
+    assert (
+        block["block_public_policy"]
+        == block["restrict_public_buckets"]
+        == ("${var.use_cloudfront}")
+    )
+    # The CORS origin and config.json follow whichever URL the site has.
+    assert "https://" in outputs(module("site"))["website_url"]["value"]
+    assert "module.site.website_url" in _root_calls()["functions"]["cors_allow_origins"]
+    # Only the LocalStack example (no CloudFront in LocalStack's free edition) turns it off.
+    for example in ROOT.glob("examples/*"):
+        calls = {name: body for block in load(example)["module"] for name, body in block.items()}
+        assert calls["tatourney"].get("use_cloudfront", True) is (example.name != "localstack")
+
+
+def test_finding_2_the_dynamodb_endpoint_admits_only_this_stacks_tables() -> None:
+    network = module("network")
+    endpoint = resources(network, "resource", "aws_vpc_endpoint")["dynamodb"]
+    assert endpoint["policy"] == "${data.aws_iam_policy_document.dynamodb_endpoint.json}"
+    document = resources(network, "data", "aws_iam_policy_document")["dynamodb_endpoint"]
+    [statement] = blocks(document, "statement")
+    assert statement["resources"] == "${var.dynamodb_table_arns}"
+    assert all(action.startswith("dynamodb:") for action in statement["actions"])
+    [principal] = statement["principals"]
+    assert principal["identifiers"] != ["*"]
+    assert principal["identifiers"][0].endswith(":root")
+    assert _root_calls()["network"]["dynamodb_table_arns"] == [
+        "${module.table.games_table_arn}",
+        "${module.table.stats_table_arn}",
+    ]
+
+
+def test_finding_3_traffic_to_memcached_is_encrypted_by_default() -> None:
+    assert variables(load(ROOT))["cache_transit_encryption_enabled"]["default"] is True
+    cache_variables = variables(module("cache"))
+    assert cache_variables["transit_encryption_enabled"]["default"] is True
+    # In-transit encryption needs Memcached 1.6.12 or later.
+    major, minor, patch = map(int, cache_variables["engine_version"]["default"].split("."))
+    assert (major, minor, patch) >= (1, 6, 12)
+    # The functions connect with TLS exactly when the cache expects it (checked above too).
+    assert _root_calls()["functions"]["cache_tls"] == "${var.cache_transit_encryption_enabled}"
+
+
+def test_finding_4_security_groups_are_created_before_the_old_ones_are_destroyed() -> None:
+    groups = {
+        f"{directory.name}/{name}": body
+        for directory in ALL_DIRS
+        for name, body in resources(load(directory), "resource", "aws_security_group").items()
+    }
+    assert set(groups) == {"network/functions", "network/cache"}
+    for address, body in groups.items():
+        # A fixed name would clash with the replacement created first.
+        assert "name" not in body, address
+        assert body["name_prefix"].startswith("${var.name}-"), address
+        assert body["lifecycle"][0]["create_before_destroy"] is True, address
+
+
+def test_finding_5_the_powertools_layer_is_taken_from_the_partitions_publisher() -> None:
+    functions = module("functions")
+    local_values = locals_of(functions)
+    # The publishers the Powertools docs list (docs/getting-started/install.md).
+    assert local_values["powertools_layer_publishers"] == {
+        "aws": {"*": "017000801446"},
+        "aws-cn": {"cn-north-1": "498634801083"},
+        "aws-us-gov": {"us-gov-east-1": "165087284144", "us-gov-west-1": "165093116878"},
+    }
+    assert (
+        "local.powertools_layer_publishers, local.partition"
+        in (local_values["powertools_publishers_here"])
+    )
+    built = local_values["powertools_layer_arn"]
+    assert "arn:${local.partition}:lambda:${local.region}:${local.powertools_layer_publisher}:" in (
+        built
+    )
+    # No account hard-coded anywhere but in the publishers' map.
+    text = (ROOT / "modules" / "functions" / "main.tf").read_text()
+    for account in ("017000801446", "498634801083", "165087284144", "165093116878"):
+        assert text.count(account) == 1, account
+    body = resources(functions, "resource", "aws_lambda_function")["functions"]
+    assert body["layers"] == ["${local.powertools_layer_arn}"]
+    [missing] = [
+        check
+        for check in body["lifecycle"][0]["precondition"]
+        if check["condition"] == "${local.powertools_layer_arn != null}"
+    ]
+    assert "set powertools_layer_arn" in missing["error_message"]
+
+
+def test_finding_6_the_item_size_is_checked_against_elasticaches_rules() -> None:
+    rules = variables(module("cache"))["max_item_size_bytes"]["validation"]
+    conditions = " ".join(rule["condition"] for rule in rules)
+    assert "var.max_item_size_bytes % 524288 == 0" in conditions
+    assert "var.max_item_size_bytes <= 134217728" in conditions
+    assert '"cache.t4g.micro" = 512' in conditions
+    assert "var.node_type" in conditions
+
+
+CACHE_REQUIRED = {"name": "tatourney", "subnet_ids": ["subnet-1"], "security_group_ids": ["sg-1"]}
+
+
+@needs_terraform
+@pytest.mark.parametrize(
+    ("item_size", "node_type", "accepted"),
+    [
+        pytest.param(1048576, "cache.t4g.micro", True, id="1MiB-default"),
+        pytest.param(524288, "cache.t4g.micro", True, id="512KiB-one-slab-chunk"),
+        pytest.param(1572864, "cache.t4g.micro", True, id="1.5MiB-three-chunks"),
+        pytest.param(1049600, "cache.t4g.micro", False, id="1MiB+1KiB-not-a-chunk-multiple"),
+        pytest.param(262144, "cache.t4g.micro", False, id="256KiB-below-the-chunk-size"),
+        # (512 MiB - 100 MiB) / 4 = 103 MiB on the 0.5 GiB node types...
+        pytest.param(103 << 20, "cache.t4g.micro", True, id="103MiB-on-t4g.micro"),
+        pytest.param((103 << 20) + 524288, "cache.t4g.micro", False, id="103.5MiB-on-t4g.micro"),
+        # ...while every larger node allows memcached's own maximum.
+        pytest.param(128 << 20, "cache.t4g.small", True, id="128MiB-on-t4g.small"),
+        pytest.param((128 << 20) + 524288, "cache.m7g.large", False, id="over-128MiB"),
+    ],
+)
+def test_finding_6_terraform_accepts_exactly_the_item_sizes_elasticache_accepts(
+    tmp_path: Path, item_size: int, node_type: str, accepted: bool
+) -> None:
+    values = {**CACHE_REQUIRED, "max_item_size_bytes": item_size, "node_type": node_type}
+    result = plan(tmp_path, [ROOT / "modules" / "cache" / "variables.tf"], values)
+    assert result.ok is accepted, result.output
+    if not accepted:
+        assert "max_item_size_bytes" in result.output
+
+
+def test_finding_7_changing_the_item_size_replaces_the_cluster_with_the_parameter() -> None:
+    cache_module = module("cache")
+    tracker = resources(cache_module, "resource", "terraform_data")["max_item_size"]
+    group = resources(cache_module, "resource", "aws_elasticache_parameter_group")["this"]
+    [parameter] = group["parameter"]
+    # The value the nodes are told and the value that triggers their replacement are one.
+    assert tracker["input"] == "${var.max_item_size_bytes}"
+    assert parameter["value"] == "${tostring(var.max_item_size_bytes)}"
+    cluster = resources(cache_module, "resource", "aws_elasticache_cluster")["this"]
+    assert cluster["lifecycle"][0]["replace_triggered_by"] == ["${terraform_data.max_item_size}"]
+
+
+def test_finding_8_subnet_zones_are_given_or_offer_the_cache_node_type() -> None:
+    network = module("network")
+    local_values = locals_of(network)
+    subnet = resources(network, "resource", "aws_subnet")["private"]
+    assert subnet["availability_zone"] == "${local.azs[count.index]}"
+    given_first = "${length(var.availability_zones) > 0 ? var.availability_zones :"
+    assert local_values["azs"].startswith(given_first)
+    assert "local.candidate_zones" in local_values["azs"]
+    assert (
+        "setintersection(data.aws_availability_zones.available.names, "
+        in (local_values["candidate_zones"])
+    )
+    offerings = resources(network, "data", "aws_ec2_instance_type_offerings")["cache_node_type"]
+    [node_type_filter] = offerings["filter"]
+    assert node_type_filter["name"] == "instance-type"
+    assert node_type_filter["values"] == ['${trimprefix(var.cache_node_type, "cache.")}']
+    assert offerings["location_type"] == "availability-zone"
+    [enough] = subnet["lifecycle"][0]["precondition"]
+    assert enough["condition"] == "${length(local.azs) == 2}"
+    assert "set availability_zones" in enough["error_message"]
+    calls = _root_calls()
+    assert calls["network"]["availability_zones"] == "${var.availability_zones}"
+    assert calls["network"]["cache_node_type"] == "${var.create_cache ? var.cache_node_type : null}"
+
+
+def test_finding_9_the_root_name_rule_rejects_what_the_cache_module_rejects() -> None:
+    [rule] = variables(load(ROOT))["name"]["validation"]
+    assert '!strcontains(var.name, "--")' in rule["condition"]
+
+
+# Each module's own variables besides name, so that only the name rule can fail.
+MODULE_REQUIRED: dict[str, dict[str, Any]] = {
+    "network": {"dynamodb_table_arns": ["arn:aws:dynamodb:us-east-1:123456789012:table/t"]},
+    "table": {},
+    "cache": {key: value for key, value in CACHE_REQUIRED.items() if key != "name"},
+    "functions": {
+        "dist_dir": "dist",
+        "games_table": {"name": "g", "arn": "a", "stream_arn": "s"},
+        "stats_table": {"name": "s", "arn": "a", "stream_arn": "s"},
+        "cache_endpoints": ["127.0.0.1:11211"],
+        "cors_allow_origins": [],
+    },
+    "site": {"site_dir": "site", "api_url": "https://example.com"},
+    "monitoring": {
+        "function_names": {"leaderboard": "l", "aggregate": "a", "invalidate": "i"},
+        "api_id": "api",
+        "stats_table_name": "s",
+        "failure_queue_name": "q",
+    },
+}
+NAMES = ["tatourney", "ab", "a1-b2", "a--b", "ab-", "-ab", "Ab", "1ab", "a" * 24, "a" * 25]
+
+
+@needs_terraform
+def test_finding_9_every_name_the_root_accepts_every_module_accepts(tmp_path: Path) -> None:
+    assert set(MODULE_REQUIRED) == set(MODULES)
+    root = ROOT / "variables.tf"
+    accepted_by_root = {
+        name for name in NAMES if plan(tmp_path / "root" / name, [root], {"name": name}).ok
+    }
+    assert accepted_by_root == {"tatourney", "ab", "a1-b2", "a" * 24}
+    for module_name, required in MODULE_REQUIRED.items():
+        rules = ROOT / "modules" / module_name / "variables.tf"
+        for name in accepted_by_root:
+            result = plan(tmp_path / module_name / name, [rules], {**required, "name": name})
+            assert result.ok, f"modules/{module_name} refuses {name!r}: {result.output}"

@@ -356,10 +356,13 @@ resource "aws_apigatewayv2_api" "this" {
   description   = "tatourney: GET /stats"
   protocol_type = "HTTP"
 
+  # The site revalidates its page with If-None-Match (so the browser asks first: max_age keeps
+  # that to one preflight an hour) and reads the tag, the cache outcome and when to retry.
   cors_configuration {
     allow_origins  = var.cors_allow_origins
     allow_methods  = ["GET"]
-    expose_headers = ["Retry-After", "X-Cache"]
+    allow_headers  = ["If-None-Match"]
+    expose_headers = ["ETag", "Retry-After", "X-Cache"]
     max_age        = 3600
   }
 

@@ -482,8 +482,15 @@ def test_the_api_serves_get_stats_with_cors_for_the_site_and_stage_throttling() 
     cors = api["cors_configuration"][0]
     assert cors["allow_origins"] == "${var.cors_allow_origins}"
     assert cors["allow_methods"] == ["GET"]
-    # The site reads both: where the data came from, and when to retry a 503.
-    assert set(cors["expose_headers"]) == {"X-Cache", "Retry-After"}
+    # Exactly the headers the site's script reads, and the one it sends that is not
+    # CORS-safelisted (Accept is).
+    script = (ROOT / "site" / "app.js").read_text()
+    read = set(re.findall(r'headers\.get\("([^"]+)"\)', script))
+    sent = set(re.findall(r'headers\["([^"]+)"\] =', script))
+    assert read == {"X-Cache", "Retry-After", "ETag"}
+    assert set(cors["expose_headers"]) == read
+    assert sent == {"If-None-Match"}
+    assert set(cors["allow_headers"]) == sent
     stage = resources(functions, "resource", "aws_apigatewayv2_stage")["default"]
     settings = stage["default_route_settings"][0]
     assert default(functions, settings["throttling_rate_limit"]) > 0

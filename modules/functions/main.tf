@@ -114,14 +114,19 @@ locals {
 
   streams = {
     aggregate = {
-      source_arn         = var.games_table.stream_arn
-      maximum_record_age = var.aggregate_maximum_record_age_seconds
-      inserts_only       = true
+      source_arn             = var.games_table.stream_arn
+      maximum_retry_attempts = var.stream_maximum_retry_attempts
+      maximum_record_age     = var.aggregate_maximum_record_age_seconds
+      inserts_only           = true
     }
+    # An invalidation fails only while memcached is unreachable, and then every record behind it
+    # would fail too: it is retried (-1: no count limit) until the record is too old, rather
+    # than given up after a few quick retries of a minute-long outage.
     invalidate = {
-      source_arn         = var.stats_table.stream_arn
-      maximum_record_age = var.invalidate_maximum_record_age_seconds
-      inserts_only       = false
+      source_arn             = var.stats_table.stream_arn
+      maximum_retry_attempts = -1
+      maximum_record_age     = var.invalidate_maximum_record_age_seconds
+      inserts_only           = false
     }
   }
 }
@@ -326,7 +331,7 @@ resource "aws_lambda_event_source_mapping" "streams" {
   batch_size                         = var.stream_batch_size
   maximum_batching_window_in_seconds = var.stream_batching_window_seconds
   bisect_batch_on_function_error     = true
-  maximum_retry_attempts             = var.stream_maximum_retry_attempts
+  maximum_retry_attempts             = each.value.maximum_retry_attempts
   maximum_record_age_in_seconds      = each.value.maximum_record_age
   function_response_types            = ["ReportBatchItemFailures"]
 

@@ -280,7 +280,7 @@ variable "stream_batching_window_seconds" {
 }
 
 variable "stream_maximum_retry_attempts" {
-  description = "Retries of a failing batch (bisected on each error) before its records go to the failure queue."
+  description = "Retries of a failing batch of games (bisected on each error) before its records go to the failure queue; invalidations are retried until invalidate_maximum_record_age_seconds."
   type        = number
   default     = 10
 
@@ -302,7 +302,7 @@ variable "aggregate_maximum_record_age_seconds" {
 }
 
 variable "invalidate_maximum_record_age_seconds" {
-  description = "Age past which a stats record goes to the failure queue instead of being retried: by then the cached board has long expired (cache_ttl_seconds)."
+  description = "Age past which a stats record whose invalidation keeps failing (memcached unreachable that long) goes to the failure queue; the change then reaches the board through the sweep."
   type        = number
   default     = 3600
 

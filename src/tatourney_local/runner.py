@@ -58,8 +58,8 @@ PID_FILE_NAME = "up.pid"
 READY_TIMEOUT_SECONDS = 120
 
 # The event source mappings as modules/functions deploys them (tests/terraform checks): aggregate
-# sees only new games (its filter criteria), both report partial failures, bisect on errors and
-# give up after bounded retries or record age.
+# sees only new games (its filter criteria), both report partial failures and bisect on errors;
+# aggregate gives up after bounded retries, invalidate only once a record is too old.
 AGGREGATE_MAPPING = MappingSettings(
     function_name="tatourney-aggregate",
     batch_size=100,
@@ -72,7 +72,7 @@ INVALIDATE_MAPPING = MappingSettings(
     function_name="tatourney-invalidate",
     batch_size=100,
     bisect_on_error=True,
-    maximum_retry_attempts=10,
+    maximum_retry_attempts=-1,
     maximum_record_age_seconds=3600,
 )
 

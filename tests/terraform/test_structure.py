@@ -416,10 +416,12 @@ def test_stream_mappings_report_partial_failures_bisect_and_give_up_into_a_queue
     assert mapping["starting_position"] == "TRIM_HORIZON"
     on_failure = mapping["destination_config"][0]["on_failure"][0]
     assert on_failure["destination_arn"] == "${aws_sqs_queue.stream_failures.arn}"
-    retries = default(functions, mapping["maximum_retry_attempts"])
-    assert 0 <= retries <= 100
+    assert mapping["maximum_retry_attempts"] == "${each.value.maximum_retry_attempts}"
     streams = locals_of(functions)["streams"]
     assert set(streams) == {"aggregate", "invalidate"}
+    assert 0 <= default(functions, streams["aggregate"]["maximum_retry_attempts"]) <= 100
+    # An invalidation is retried as long as its record is young enough (no count limit).
+    assert streams["invalidate"]["maximum_retry_attempts"] == -1
     for stream in streams.values():
         age = default(functions, stream["maximum_record_age"])
         assert 60 <= age <= 86400  # bounded: -1 would retry a poison record for the stream's life
@@ -455,7 +457,7 @@ def test_the_local_runner_polls_streams_as_the_deployed_mappings_do(
     )
     assert local_mapping.bisect_on_error is mapping["bisect_batch_on_function_error"]
     assert local_mapping.maximum_retry_attempts == default(
-        functions, mapping["maximum_retry_attempts"]
+        functions, stream["maximum_retry_attempts"]
     )
     assert local_mapping.maximum_record_age_seconds == default(
         functions, stream["maximum_record_age"]

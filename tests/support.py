@@ -13,6 +13,8 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
+from localstack_client.session import Session
+
 from tatourney_local.services import dynamodb_client, streams_client
 
 if TYPE_CHECKING:
@@ -22,16 +24,24 @@ if TYPE_CHECKING:
 
 @dataclass
 class LocalAws:
-    """A local DynamoDB endpoint (DynamoDB Local, or LocalStack) and clients for it."""
+    """A local DynamoDB endpoint (DynamoDB Local, or LocalStack) and clients for it. With
+    `localstack`, localstack-client's session for LocalStack, the clients are that session's."""
 
     endpoint_url: str
+    localstack: Session | None = None
 
     @cached_property
     def client(self) -> DynamoDBClient:
+        if self.localstack is not None:
+            client: DynamoDBClient = self.localstack.client("dynamodb")
+            return client
         return dynamodb_client(self.endpoint_url)
 
     @cached_property
     def streams(self) -> DynamoDBStreamsClient:
+        if self.localstack is not None:
+            client: DynamoDBStreamsClient = self.localstack.client("dynamodbstreams")
+            return client
         return streams_client(self.endpoint_url)
 
     def put_stats(self, table: str, rows: Iterable[tuple[str, int, int, int]]) -> None:

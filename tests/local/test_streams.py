@@ -1,6 +1,6 @@
-"""The stream poller against DynamoDB Local's real streams, with a recording fake function:
-batch size and window, filter criteria, partial batch responses, bisection, bounded retries,
-the failure log, and shards that appear while it runs."""
+"""The stream poller against real streams (DynamoDB Local's and LocalStack's), with a recording
+fake function: batch size and window, filter criteria, partial batch responses, bisection,
+bounded retries, the failure log, and shards that appear while it runs."""
 
 from __future__ import annotations
 
@@ -19,6 +19,9 @@ from tatourney_local.streams import FailureLog, MappingSettings, StreamMapping, 
 from tatourney_local.tables import TableNames
 from tests.local.conftest import wait_until
 from tests.support import LocalAws
+
+# Every test here reads real streams: DynamoDB Local's, and LocalStack's (conftest.py).
+pytestmark = pytest.mark.localstack
 
 # Given the batch and how many batches the function has had (this one included).
 Answer = Callable[[list[dict[str, Any]], int], Any]

@@ -114,6 +114,9 @@ class LocalStack:
             "LOCALSTACK_HOST": f"localhost:{port}",
             "SKIP_SSL_CERT_DOWNLOAD": "1",
             "DNS_ADDRESS": "0",
+            # LocalStack's community edition ignores a function URL's CORS settings and applies
+            # its gateway's own (any *.s3-website.* origin may call); the site reads these.
+            "EXTRA_CORS_EXPOSE_HEADERS": "X-Cache,Retry-After,Date",
             "LAMBDA_RUNTIME_EXECUTOR": "local",
             "LOCAL_EXECUTOR_PYTHON": str(VENV / "bin" / "lambda-python"),
             "LOCAL_EXECUTOR_RUNTIME_DIR": str(VENV / "lambda-runtime"),

@@ -97,6 +97,7 @@ class LocalServer:
         command: list[str],
         port: int,
         timeout: float,
+        *,
         cwd: Path | None = None,
         env: Mapping[str, str] | None = None,
         log: Path | None = None,

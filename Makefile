@@ -36,7 +36,7 @@ format: $(BIN)/.installed ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: install lint tf-check ## Lint, the offline Terraform checks, then every test (real memcached and DynamoDB Local on loopback)
+test: install localstack-install lint tf-check ## Lint, the offline Terraform checks, then every test (real memcached, DynamoDB Local and LocalStack on loopback)
 	$(BIN)/pytest
 
 lock: ## Re-resolve requirements/dev.txt from requirements/dev.in
@@ -47,7 +47,7 @@ lock: ## Re-resolve requirements/dev.txt from requirements/dev.in
 	rm -rf .venv-lock
 
 
-test-localstack: install ## The integration tests against LocalStack's DynamoDB (LOCALSTACK_ENDPOINT, default http://127.0.0.1:4566); memcached stays local
-	LOCALSTACK_ENDPOINT=$${LOCALSTACK_ENDPOINT:-http://127.0.0.1:4566} $(BIN)/pytest -m localstack
+test-localstack: install localstack-install ## Only the tests marked localstack, against LocalStack only (LOCALSTACK_ENDPOINT: one you run)
+	$(BIN)/pytest -m localstack --aws-backends localstack
 
 -include mk/*.mk

@@ -89,6 +89,7 @@ module "functions" {
   cors_allow_origins             = concat([module.site.website_url], var.extra_cors_origins)
   api_throttling_rate_limit      = var.api_throttling_rate_limit
   api_throttling_burst_limit     = var.api_throttling_burst_limit
+  leaderboard_endpoint           = var.leaderboard_endpoint
 
   tags = var.tags
 }

@@ -4,7 +4,7 @@ output "site_url" {
 }
 
 output "api_url" {
-  description = "Base URL of the HTTP API."
+  description = "Base URL of the HTTP API, or of the function URL with leaderboard_endpoint = function_url."
   value       = module.functions.api_url
 }
 

@@ -209,6 +209,17 @@ variable "log_retention_days" {
   default     = 14
 }
 
+variable "leaderboard_endpoint" {
+  description = "What serves GET /stats: http_api (API Gateway HTTP API) or function_url (a Lambda function URL, as on LocalStack's community edition)."
+  type        = string
+  default     = "http_api"
+
+  validation {
+    condition     = contains(["http_api", "function_url"], var.leaderboard_endpoint)
+    error_message = "leaderboard_endpoint must be http_api or function_url."
+  }
+}
+
 variable "api_throttling_rate_limit" {
   description = "Requests per second the API accepts."
   type        = number

@@ -1,13 +1,15 @@
-"""Session-wide local services: a real memcached and DynamoDB Local on free loopback ports.
+"""Session-wide local services: a real memcached, DynamoDB Local and LocalStack on free
+loopback ports (each started on first use, stopped at the end).
 
-Set LOCALSTACK_ENDPOINT (e.g. http://127.0.0.1:4566) to run the same tests against LocalStack's
-DynamoDB instead of DynamoDB Local; memcached is always the local one.
+Tests that use `aws` run against DynamoDB Local; those marked `localstack` run against both
+DynamoDB Local and LocalStack (`--aws-backends` narrows that, as `make test-localstack` does).
+LocalStack is the one at LOCALSTACK_ENDPOINT if set, else started (tatourney_local.localstack).
+memcached is always the local one.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -21,6 +23,7 @@ from tatourney.cache import Cache
 from tatourney.config import LeaderboardConfig
 from tatourney.leaderboard import Leaderboard, Served, Source
 from tatourney.table import StatsTable, dynamodb_client
+from tatourney_local.localstack import LocalStack
 from tatourney_local.services import DynamoDBLocal, Memcached, lambda_environment
 from tatourney_local.tables import TableNames, create_tables
 from tests.support import LocalAws
@@ -81,15 +84,55 @@ def memcached() -> Iterator[Memcached]:
     server.stop()
 
 
+BACKENDS = ("dynamodb-local", "localstack")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--aws-backends",
+        default=",".join(BACKENDS),
+        help="comma-separated backends the tests marked localstack run against "
+        f"(default: {','.join(BACKENDS)})",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Each test marked `localstack` that uses `aws` runs once per backend."""
+    if "aws" in metafunc.fixturenames and metafunc.definition.get_closest_marker("localstack"):
+        backends = metafunc.config.getoption("--aws-backends").split(",")
+        unknown = set(backends) - set(BACKENDS)
+        if unknown:
+            raise pytest.UsageError(f"--aws-backends: unknown {sorted(unknown)}; use {BACKENDS}")
+        metafunc.parametrize("aws", backends, indirect=True)
+
+
 @pytest.fixture(scope="session")
-def aws() -> Iterator[LocalAws]:
-    localstack = os.environ.get("LOCALSTACK_ENDPOINT")
-    if localstack:
-        yield LocalAws(localstack)
-        return
+def dynamodb_local() -> Iterator[LocalAws]:
     server = DynamoDBLocal.start()
     yield LocalAws(server.endpoint_url)
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def localstack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    """LocalStack for the session; its files (and log, localstack.log) in a temporary folder."""
+    service = LocalStack.start(tmp_path_factory.mktemp("localstack"))
+    yield service
+    service.stop()
+
+
+@pytest.fixture(scope="session")
+def localstack_aws(localstack: LocalStack) -> LocalAws:
+    return LocalAws(localstack.endpoint_url, localstack.session())
+
+
+@pytest.fixture
+def aws(request: pytest.FixtureRequest) -> LocalAws:
+    """The backend of this test: DynamoDB Local unless parametrized (pytest_generate_tests)."""
+    backend = getattr(request, "param", "dynamodb-local")
+    fixture = "localstack_aws" if backend == "localstack" else "dynamodb_local"
+    local_aws: LocalAws = request.getfixturevalue(fixture)
+    return local_aws
 
 
 @pytest.fixture

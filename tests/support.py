@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from aws_lambda_powertools.metrics.provider.cold_start import reset_cold_start_flag
+from localstack_client.session import Session
 
 from tatourney_local.services import dynamodb_client, streams_client
 
@@ -24,16 +25,24 @@ if TYPE_CHECKING:
 
 @dataclass
 class LocalAws:
-    """A local DynamoDB endpoint (DynamoDB Local, or LocalStack) and clients for it."""
+    """A local DynamoDB endpoint (DynamoDB Local, or LocalStack) and clients for it. With
+    `localstack`, localstack-client's session for LocalStack, the clients are that session's."""
 
     endpoint_url: str
+    localstack: Session | None = None
 
     @cached_property
     def client(self) -> DynamoDBClient:
+        if self.localstack is not None:
+            client: DynamoDBClient = self.localstack.client("dynamodb")
+            return client
         return dynamodb_client(self.endpoint_url)
 
     @cached_property
     def streams(self) -> DynamoDBStreamsClient:
+        if self.localstack is not None:
+            client: DynamoDBStreamsClient = self.localstack.client("dynamodbstreams")
+            return client
         return streams_client(self.endpoint_url)
 
     def put_stats(self, table: str, rows: Iterable[tuple[str, int, int, int]]) -> None:

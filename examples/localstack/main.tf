@@ -1,6 +1,8 @@
-# The stack against LocalStack's AWS APIs. ElastiCache is not in LocalStack's free edition, so
-# no cache or VPC is created: the functions use a memcached you run (cache_endpoints).
-# Run with `tflocal init && tflocal apply`, or plain terraform with the endpoints below.
+# The stack against LocalStack's AWS APIs, as tests/localstack deploys it. ElastiCache and API
+# Gateway HTTP APIs are not in LocalStack's community edition, so no cache or VPC is created (the
+# functions use a memcached you run, cache_endpoints) and a Lambda function URL serves GET /stats.
+# Run with `tflocal init && tflocal apply`, or plain terraform with the endpoints below;
+# tests/terraform_apply applies it with pytest-terraform.
 
 provider "aws" {
   region     = "us-east-1"
@@ -13,7 +15,6 @@ provider "aws" {
   s3_use_path_style           = true
 
   endpoints {
-    apigatewayv2   = var.localstack_endpoint
     cloudwatchlogs = var.localstack_endpoint
     dynamodb       = var.localstack_endpoint
     iam            = var.localstack_endpoint
@@ -41,10 +42,12 @@ module "tatourney" {
   # go to CloudWatch, SNS and KMS (make up shows the same figures locally).
   create_monitoring = false
 
-  # LocalStack serves AWS's public layers only in its paid editions; publish the Powertools
-  # layer into LocalStack yourself and pass its ARN otherwise.
+  leaderboard_endpoint = "function_url"
+
+  # LocalStack serves AWS's public layers only in its paid editions: publish the Powertools layer
+  # into LocalStack (tests/localstack/deployment.py's powertools_layer builds one) and pass its ARN.
   powertools_layer_arn = var.powertools_layer_arn
 
   deletion_protection = false
-  extra_cors_origins  = ["http://localhost:4566"]
+  extra_cors_origins  = var.extra_cors_origins
 }

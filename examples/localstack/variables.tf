@@ -10,7 +10,7 @@ variable "localstack_endpoint" {
 }
 
 variable "cache_endpoints" {
-  description = "host:port of a memcached the functions can reach from LocalStack's Lambda containers (e.g. memcached -l 0.0.0.0 on the host)."
+  description = "host:port of a memcached the functions can reach: 127.0.0.1:<port> with host-mode LocalStack (its functions run on this host), host.docker.internal:<port> from the Docker image's Lambda containers."
   type        = list(string)
   default     = ["host.docker.internal:11211"]
 
@@ -21,7 +21,18 @@ variable "cache_endpoints" {
 }
 
 variable "powertools_layer_arn" {
-  description = "Powertools v3 layer ARN inside LocalStack; null uses AWS's public layer ARN."
+  description = "Powertools v3 layer ARN inside LocalStack; null uses AWS's public layer ARN (paid LocalStack editions only)."
   type        = string
   default     = null
+}
+
+variable "extra_cors_origins" {
+  description = "Origins besides the site's that may call the leaderboard from a browser."
+  type        = list(string)
+  default     = ["http://localhost:4566"]
+
+  validation {
+    condition     = alltrue([for origin in var.extra_cors_origins : can(regex("^https?://[^/]+$", origin))])
+    error_message = "extra_cors_origins must be origins such as http://localhost:4566 (scheme and host, no path)."
+  }
 }

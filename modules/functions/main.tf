@@ -41,6 +41,18 @@ locals {
     }
   }
 
+  # What the site's script sends and reads across origins, for either front door: it revalidates
+  # its page with If-None-Match (so the browser asks first; max_age keeps that to one preflight
+  # an hour) and reads the tag, the cache outcome and when to retry a 503.
+  cors = {
+    allow_headers   = ["If-None-Match"]
+    expose_headers  = ["ETag", "Retry-After", "X-Cache"]
+    max_age_seconds = 3600
+  }
+
+  http_api     = var.leaderboard_endpoint == "http_api" ? 1 : 0
+  function_url = var.leaderboard_endpoint == "function_url" ? 1 : 0
+
   cache_environment = {
     CACHE_ENDPOINTS  = join(",", var.cache_endpoints)
     CACHE_KEY_PREFIX = coalesce(var.cache_key_prefix, var.name)
@@ -357,25 +369,27 @@ resource "aws_lambda_event_source_mapping" "streams" {
 }
 
 resource "aws_apigatewayv2_api" "this" {
+  count = local.http_api
+
   name          = "${var.name}-api"
   description   = "tatourney: GET /stats"
   protocol_type = "HTTP"
 
-  # The site revalidates its page with If-None-Match (so the browser asks first: max_age keeps
-  # that to one preflight an hour) and reads the tag, the cache outcome and when to retry.
   cors_configuration {
     allow_origins  = var.cors_allow_origins
     allow_methods  = ["GET"]
-    allow_headers  = ["If-None-Match"]
-    expose_headers = ["ETag", "Retry-After", "X-Cache"]
-    max_age        = 3600
+    allow_headers  = local.cors.allow_headers
+    expose_headers = local.cors.expose_headers
+    max_age        = local.cors.max_age_seconds
   }
 
   tags = var.tags
 }
 
 resource "aws_apigatewayv2_integration" "leaderboard" {
-  api_id                 = aws_apigatewayv2_api.this.id
+  count = local.http_api
+
+  api_id                 = aws_apigatewayv2_api.this[0].id
   integration_type       = "AWS_PROXY"
   integration_uri        = aws_lambda_function.functions["leaderboard"].invoke_arn
   payload_format_version = "2.0"
@@ -383,12 +397,16 @@ resource "aws_apigatewayv2_integration" "leaderboard" {
 }
 
 resource "aws_apigatewayv2_route" "stats" {
-  api_id    = aws_apigatewayv2_api.this.id
+  count = local.http_api
+
+  api_id    = aws_apigatewayv2_api.this[0].id
   route_key = "GET /stats"
-  target    = "integrations/${aws_apigatewayv2_integration.leaderboard.id}"
+  target    = "integrations/${aws_apigatewayv2_integration.leaderboard[0].id}"
 }
 
 resource "aws_cloudwatch_log_group" "api_access" {
+  count = local.http_api
+
   name              = "/aws/apigateway/${var.name}-api"
   retention_in_days = var.log_retention_days
 
@@ -396,7 +414,9 @@ resource "aws_cloudwatch_log_group" "api_access" {
 }
 
 resource "aws_apigatewayv2_stage" "default" {
-  api_id      = aws_apigatewayv2_api.this.id
+  count = local.http_api
+
+  api_id      = aws_apigatewayv2_api.this[0].id
   name        = "$default"
   auto_deploy = true
 
@@ -406,7 +426,7 @@ resource "aws_apigatewayv2_stage" "default" {
   }
 
   access_log_settings {
-    destination_arn = aws_cloudwatch_log_group.api_access.arn
+    destination_arn = aws_cloudwatch_log_group.api_access[0].arn
     format = jsonencode({
       requestId      = "$context.requestId"
       requestTime    = "$context.requestTime"
@@ -423,9 +443,28 @@ resource "aws_apigatewayv2_stage" "default" {
 }
 
 resource "aws_lambda_permission" "api" {
+  count = local.http_api
+
   statement_id  = "AllowHttpApiGetStats"
   action        = "lambda:InvokeFunction"
   function_name = aws_lambda_function.functions["leaderboard"].function_name
   principal     = "apigateway.amazonaws.com"
-  source_arn    = "${aws_apigatewayv2_api.this.execution_arn}/*/GET/stats"
+  source_arn    = "${aws_apigatewayv2_api.this[0].execution_arn}/*/GET/stats"
+}
+
+# Instead of the HTTP API (leaderboard_endpoint = "function_url"): the same payload v2 event, the
+# same CORS for the site, but no stage throttling or access log.
+resource "aws_lambda_function_url" "leaderboard" {
+  count = local.function_url
+
+  function_name      = aws_lambda_function.functions["leaderboard"].function_name
+  authorization_type = "NONE" #checkov:skip=CKV_AWS_258:GET /stats is a public, read-only leaderboard
+
+  cors {
+    allow_origins  = var.cors_allow_origins
+    allow_methods  = ["GET"]
+    allow_headers  = local.cors.allow_headers
+    expose_headers = local.cors.expose_headers
+    max_age        = local.cors.max_age_seconds
+  }
 }

@@ -19,18 +19,18 @@ output "log_group_names" {
 }
 
 output "api_id" {
-  description = "ID of the HTTP API."
-  value       = aws_apigatewayv2_api.this.id
+  description = "ID of the HTTP API (null with leaderboard_endpoint = function_url)."
+  value       = one(aws_apigatewayv2_api.this[*].id)
 }
 
 output "api_stage_name" {
-  description = "Name of the HTTP API's stage ($default): the Stage dimension of its metrics."
-  value       = aws_apigatewayv2_stage.default.name
+  description = "Name of the HTTP API's stage ($default): the Stage dimension of its metrics (null with leaderboard_endpoint = function_url)."
+  value       = one(aws_apigatewayv2_stage.default[*].name)
 }
 
 output "api_url" {
-  description = "Base URL of the HTTP API; the leaderboard is GET <api_url>stats."
-  value       = aws_apigatewayv2_stage.default.invoke_url
+  description = "Base URL of the HTTP API or the function URL; the leaderboard is GET <api_url>stats."
+  value       = coalesce(one(aws_apigatewayv2_stage.default[*].invoke_url), one(aws_lambda_function_url.leaderboard[*].function_url))
 }
 
 output "stream_failures_queue_url" {

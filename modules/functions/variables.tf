@@ -322,6 +322,17 @@ variable "cors_allow_origins" {
   }
 }
 
+variable "leaderboard_endpoint" {
+  description = "What serves GET /stats: http_api (API Gateway HTTP API with stage throttling and access logs) or function_url (a Lambda function URL, for LocalStack's community edition, which has no HTTP APIs)."
+  type        = string
+  default     = "http_api"
+
+  validation {
+    condition     = contains(["http_api", "function_url"], var.leaderboard_endpoint)
+    error_message = "leaderboard_endpoint must be http_api or function_url."
+  }
+}
+
 variable "api_throttling_rate_limit" {
   description = "Steady-state requests per second the API's stage accepts; past it, callers get 429 before any function runs."
   type        = number

@@ -4,6 +4,13 @@
 # this file with Terraform alone and checks every metric against what the functions emit.
 
 locals {
+  # Where players' 5xx are counted: the HTTP API, or the leaderboard's function URL.
+  front_door_5xx = var.api_id != null ? {
+    namespace = "AWS/ApiGateway", name = "5xx", stat = "Sum", dimensions = tomap({ ApiId = var.api_id, Stage = var.api_stage_name })
+    } : {
+    namespace = "AWS/Lambda", name = "Url5xxCount", stat = "Sum", dimensions = tomap({ FunctionName = var.function_names.leaderboard })
+  }
+
   # The functions' own metrics (Powertools, embedded metric format): one dimension, the service.
   own_metric = {
     for metric, stat in {
@@ -67,7 +74,7 @@ locals {
         # The function's deliberate 503s are 5xx to API Gateway too: count only the others.
         expression = "FILL(errors, 0) - FILL(busy, 0)"
         metrics = {
-          errors = { namespace = "AWS/ApiGateway", name = "5xx", stat = "Sum", dimensions = tomap({ ApiId = var.api_id, Stage = var.api_stage_name }) }
+          errors = local.front_door_5xx
           busy   = local.own_metric.BusyAnswers
         }
       }

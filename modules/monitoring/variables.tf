@@ -30,12 +30,13 @@ variable "function_names" {
 }
 
 variable "api_id" {
-  description = "ID of the HTTP API (its ApiId dimension)."
+  description = "ID of the HTTP API (its ApiId dimension); null when the leaderboard is served by a function URL, whose 5xx are the function's Url5xxCount."
   type        = string
+  default     = null
 }
 
 variable "api_stage_name" {
-  description = "Stage of the HTTP API (its Stage dimension)."
+  description = "Stage of the HTTP API (its Stage dimension); unused with a function URL."
   type        = string
   default     = "$default"
 }

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -70,6 +71,13 @@ def stop_process(process: subprocess.Popen[bytes], grace: float = 5.0) -> None:
         process.wait(timeout=grace)
 
 
+def stop_process_group(process: subprocess.Popen[bytes], grace: float) -> None:
+    """Stop a process started with new_session=True, then whatever it left in its group."""
+    stop_process(process, grace)
+    with suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
 def _require(command: str, hint: str) -> str:
     path = shutil.which(command)
     if path is None:
@@ -86,12 +94,27 @@ class LocalServer:
 
     @staticmethod
     def launch(
-        command: list[str], port: int, timeout: float, cwd: Path | None = None
+        command: list[str],
+        port: int,
+        timeout: float,
+        *,
+        cwd: Path | None = None,
+        env: Mapping[str, str] | None = None,
+        log: Path | None = None,
+        new_session: bool = False,
     ) -> subprocess.Popen[bytes]:
-        """Start `command` and wait until it listens on `port`; stopped again if it never does."""
-        process = subprocess.Popen(
-            command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
+        """Start `command` and wait until it listens on `port`; stopped again if it never does.
+        `log`: a file for its output (else discarded). `new_session`: its own process group,
+        so that what it starts can be stopped with it (stop_process_group)."""
+        with log.open("ab") if log else open(os.devnull, "wb") as output:
+            process = subprocess.Popen(
+                command,
+                cwd=cwd,
+                env=env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                start_new_session=new_session,
+            )
         try:
             wait_for_port(port, process, timeout)
         except ServiceError:

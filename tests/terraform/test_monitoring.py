@@ -61,6 +61,7 @@ AWS_METRICS = {
     ("AWS/DynamoDB", "ReadThrottleEvents"): ("TableName",),
     ("AWS/DynamoDB", "ConsumedReadCapacityUnits"): ("TableName",),
     ("AWS/ApiGateway", "5xx"): ("ApiId", "Stage"),
+    ("AWS/Lambda", "Url5xxCount"): ("FunctionName",),
     ("AWS/ElastiCache", "Evictions"): ("CacheClusterId", "CacheNodeId"),
     ("AWS/ElastiCache", "CPUUtilization"): ("CacheClusterId", "CacheNodeId"),
     ("AWS/ElastiCache", "CurrConnections"): ("CacheClusterId", "CacheNodeId"),
@@ -181,6 +182,16 @@ def test_every_alarm_watches_the_contracts_metrics_and_returns_one_series(
             assert len(alarm["metrics"]) == 1, name
         else:
             assert expression_ids(alarm["expression"]) == set(alarm["metrics"]), name
+
+
+@needs_terraform
+def test_behind_a_function_url_the_5xx_alarm_counts_the_urls_5xx(tmp_path: Path) -> None:
+    values = {**INPUTS, "api_id": None}
+    files = [MONITORING / "variables.tf", MONITORING / "alarms.tf", MONITORING / "dashboard.tf"]
+    alarm = evaluate(tmp_path, files, EVALUATE, values)["alarms"]["api-server-errors"]
+    errors = alarm["metrics"]["errors"]
+    assert (errors["namespace"], errors["name"]) == ("AWS/Lambda", "Url5xxCount")
+    assert errors["dimensions"] == {"FunctionName": FUNCTION_NAMES["leaderboard"]}
 
 
 @needs_terraform

@@ -484,15 +484,19 @@ def test_the_api_serves_get_stats_with_cors_for_the_site_and_stage_throttling() 
     cors = api["cors_configuration"][0]
     assert cors["allow_origins"] == "${var.cors_allow_origins}"
     assert cors["allow_methods"] == ["GET"]
+    url_cors = resources(functions, "resource", "aws_lambda_function_url")["leaderboard"]["cors"]
+    for front_door in (cors, url_cors[0]):
+        assert front_door["allow_headers"] == "${local.cors.allow_headers}"
+        assert front_door["expose_headers"] == "${local.cors.expose_headers}"
     # Exactly the headers the site's script reads, and the one it sends that is not
     # CORS-safelisted (Accept is).
     script = (ROOT / "site" / "app.js").read_text()
     read = set(re.findall(r'headers\.get\("([^"]+)"\)', script))
     sent = set(re.findall(r'headers\["([^"]+)"\] =', script))
     assert read == {"X-Cache", "Retry-After", "ETag"}
-    assert set(cors["expose_headers"]) == read
+    assert set(locals_of(functions)["cors"]["expose_headers"]) == read
     assert sent == {"If-None-Match"}
-    assert set(cors["allow_headers"]) == sent
+    assert set(locals_of(functions)["cors"]["allow_headers"]) == sent
     stage = resources(functions, "resource", "aws_apigatewayv2_stage")["default"]
     settings = stage["default_route_settings"][0]
     assert default(functions, settings["throttling_rate_limit"]) > 0

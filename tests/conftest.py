@@ -29,15 +29,6 @@ from tatourney_local.tables import TableNames, create_tables
 from tests.support import LocalAws
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption(
-        "--fault-matrix",
-        metavar="PATH",
-        type=Path,
-        help="also write the fault matrix (tests/cluster) to PATH, as a Markdown table",
-    )
-
-
 class FaultMatrix:
     """Rows of the fault matrix (fault x nodes -> 5xx, stale reads, staleness), from the tests
     of tests/cluster; printed at the end of the run."""
@@ -88,6 +79,12 @@ BACKENDS = ("dynamodb-local", "localstack")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--fault-matrix",
+        metavar="PATH",
+        type=Path,
+        help="also write the fault matrix (tests/cluster) to PATH, as a Markdown table",
+    )
     parser.addoption(
         "--aws-backends",
         default=",".join(BACKENDS),

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import base64
 import contextlib
+import dataclasses
 import importlib
 import json
 import logging
@@ -32,6 +33,16 @@ from types import FrameType, ModuleType
 from typing import Any
 from urllib.parse import parse_qs
 
+from tatourney_local.metrics import (
+    AlarmView,
+    CacheNodeStats,
+    EmfTap,
+    LocalMetrics,
+    RecentEvents,
+    alarm_thresholds,
+    alarm_views,
+    render_page,
+)
 from tatourney_local.services import (
     LOOPBACK,
     REPO_ROOT,
@@ -112,11 +123,16 @@ class LocalFunction:
     def __init__(self, name: str, environment: Mapping[str, str]) -> None:
         self.name = f"tatourney-{name}"
         self.module = cold_start(name, {**environment, "POWERTOOLS_SERVICE_NAME": self.name})
+        self.errors = RecentEvents()  # invocations that raised: Lambda's Errors metric
         self._lock = threading.Lock()
 
     def invoke(self, event: dict[str, Any]) -> Any:
         with self.invoking():
-            return self.module.handler(event, LocalContext(self.name))
+            try:
+                return self.module.handler(event, LocalContext(self.name))
+            except Exception:
+                self.errors.add()
+                raise
 
     @contextlib.contextmanager
     def invoking(self) -> Iterator[None]:
@@ -191,10 +207,16 @@ def http_api_event(
     return event
 
 
+LocalPage = Callable[[str], tuple[str, bytes] | None]
+
+
 def site_and_api_handler(
-    api: Callable[[dict[str, Any]], Any], site_config: Mapping[str, Any]
+    api: Callable[[dict[str, Any]], Any],
+    site_config: Mapping[str, Any],
+    local_page: LocalPage = lambda path: None,
 ) -> type[SimpleHTTPRequestHandler]:
-    """Request handler: `GET /stats` through the leaderboard function, the rest from site/."""
+    """Request handler: `GET /stats` through the leaderboard function, `local_page`'s pages
+    (content type and body, for paths under /local/), the rest from site/."""
     config_body = json.dumps(dict(site_config)).encode()
 
     class SiteAndApi(SimpleHTTPRequestHandler):
@@ -207,6 +229,8 @@ def site_and_api_handler(
                 self._invoke_api()
             elif path == "/config.json":
                 self._send(200, {"Content-Type": "application/json"}, config_body)
+            elif path.startswith("/local/") and (page := local_page(path)) is not None:
+                self._send(200, {"Content-Type": page[0]}, page[1])
             else:
                 super().do_GET()
 
@@ -273,6 +297,8 @@ class Stack:
         self.dynamodb: DynamoDBLocal
         self.functions: dict[str, LocalFunction] = {}
         self.mappings: list[StreamMapping] = []
+        self.metrics = LocalMetrics()
+        self.server_errors = RecentEvents()  # 5xx answered to the site: API Gateway's 5xx
         self.simulator: GameSimulator
         self._server: ThreadingHTTPServer
         self._cleanup = contextlib.ExitStack()
@@ -297,7 +323,7 @@ class Stack:
         # Bind the site's port first: if it is taken, fail before starting anything else.
         self._server = ThreadingHTTPServer(
             (options.host, options.port),
-            site_and_api_handler(self._invoke_leaderboard, {"api_base_url": ""}),
+            site_and_api_handler(self._invoke_leaderboard, {"api_base_url": ""}, self._local_page),
         )
         self._server.daemon_threads = True
         self._cleanup.callback(self._server.server_close)
@@ -305,6 +331,8 @@ class Stack:
             server = Memcached.start(port=options.memcached_port if node == 0 else None)
             self._cleanup.callback(server.stop)
             self.memcached.append(server)
+        self._cache_node_stats = [CacheNodeStats(server.endpoint) for server in self.memcached]
+        self._thresholds = alarm_thresholds()
         self.dynamodb = DynamoDBLocal.start(port=options.dynamodb_port)
         self._cleanup.callback(self.dynamodb.stop)
         client = self.dynamodb.client()
@@ -317,6 +345,11 @@ class Stack:
             options.tables.stats,
         )
         environment["POWERTOOLS_LOG_LEVEL"] = options.function_log_level
+        # The functions print their metrics (embedded metric format) among their log lines;
+        # as CloudWatch does, the runner takes them out, for its metrics page.
+        self._cleanup.enter_context(
+            contextlib.redirect_stdout(EmfTap(sys.stdout, self.metrics.record))
+        )
         for name in ("leaderboard", "aggregate", "invalidate"):
             self.functions[name] = LocalFunction(name, environment)
 
@@ -356,7 +389,43 @@ class Stack:
         return ",".join(server.endpoint for server in self.memcached)
 
     def _invoke_leaderboard(self, event: dict[str, Any]) -> Any:
-        return self.functions["leaderboard"].invoke(event)
+        try:
+            response = self.functions["leaderboard"].invoke(event)
+        except Exception:
+            self.server_errors.add()  # API Gateway answers 500
+            raise
+        if int(response.get("statusCode", 200)) >= 500:
+            self.server_errors.add()
+        return response
+
+    def alarm_views(self) -> list[AlarmView]:
+        """What the alarms of modules/monitoring would see of this stack, last minute."""
+        return alarm_views(
+            self.metrics,
+            self._thresholds,
+            iterator_ages_ms={
+                m.settings.function_name.removeprefix("tatourney-"): m.iterator_ages_ms.maximum()
+                for m in self.mappings
+            },
+            failed_records=len(self.failure_log.entries()),
+            function_errors={name: f.errors.sum() for name, f in self.functions.items()},
+            server_errors=self.server_errors.sum(),
+            cache_nodes=self._cache_node_stats,
+        )
+
+    def _local_page(self, path: str) -> tuple[str, bytes] | None:
+        if path == "/local/metrics":
+            page = render_page(self.alarm_views(), self.metrics.by_service())
+            return "text/html; charset=utf-8", page.encode()
+        if path == "/local/metrics.json":
+            body = {
+                "alarms": [
+                    dataclasses.asdict(view) | {"state": view.state} for view in self.alarm_views()
+                ],
+                "functions": self.metrics.by_service(),
+            }
+            return "application/json", json.dumps(body).encode()
+        return None
 
     def _wait_for_stats(self, games: int) -> None:
         """Until every seeded game went through the stream into stats: all players, all games."""
@@ -400,6 +469,7 @@ class Stack:
                 f"  DynamoDB Local       {self.dynamodb.endpoint_url}"
                 f" (pid {self.dynamodb.process.pid}), tables {tables.games}, {tables.stats}",
                 "  stream pollers       games -> aggregate (INSERT only), stats -> invalidate",
+                f"  local metrics        {self.url}local/metrics  (what the alarms would see)",
                 f"  game simulator       {f'{rate:g} games a minute' if rate > 0 else 'off'}",
                 f"  failure log          {self.failure_log.path}",
                 "Ctrl-C (or `make down` from another shell) stops all of it.",

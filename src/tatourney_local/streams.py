@@ -32,6 +32,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from tatourney_local.metrics import RecentEvents
+
 if TYPE_CHECKING:
     from types_boto3_dynamodbstreams import DynamoDBStreamsClient
 
@@ -176,6 +178,8 @@ class StreamMapping:
         self.settings = settings
         self.failure_log = failure_log
         self.invocations = 0
+        # IteratorAge as Lambda reports it: the age of the newest record of each batch handed over.
+        self.iterator_ages_ms = RecentEvents()
         self.streams = streams
         self._handler = handler
         self._stop = threading.Event()
@@ -263,6 +267,8 @@ class StreamMapping:
         """Call the handler with one batch and read its answer as the mapping would."""
         event = {"Records": records}
         self.invocations += 1
+        newest = records[-1]["dynamodb"].get("ApproximateCreationDateTime", time.time())
+        self.iterator_ages_ms.add(max(time.time() - newest, 0.0) * 1000)
         try:
             answer = self._handler(event)
         except Exception:

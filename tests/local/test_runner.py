@@ -312,3 +312,29 @@ def test_up_serves_ten_players_and_stopping_leaves_no_process_or_port(
     assert not [name for name, pid in pids if running(pid, PROGRAMS[name])]
     assert not [port for port in ports if listening(port)]
     assert not (tmp_path / "up.pid").exists()
+
+
+def test_the_local_metrics_page_shows_what_the_alarms_would_see(stack: Stack) -> None:
+    for _ in range(3):
+        stats(stack)
+    status, headers, body = get(f"{stack.url}local/metrics.json")
+    assert status == 200
+    figures = json.loads(body)
+    leaderboard = figures["functions"]["tatourney-leaderboard"]
+    assert leaderboard["Hits"]["sum"] >= 2
+    assert leaderboard["Latency"]["samples"] >= 3
+    alarms = {alarm["alarm"]: alarm for alarm in figures["alarms"]}
+    assert alarms["busy-answers"]["state"] == "OK"
+    assert alarms["busy-answers"]["threshold"] == 5
+    assert alarms["invalidate-iterator-age"]["state"] == "OK"
+    assert alarms["stats-read-throttles"]["state"] == "not measured locally"
+    nodes = [name for name in alarms if name.startswith("cache ")]
+    assert len(nodes) == 3 * len(stack.memcached)
+    assert all(alarms[name]["figure"] is not None for name in nodes), "memcached answered stats"
+
+    status, headers, page = get(f"{stack.url}local/metrics")
+    assert status == 200
+    assert headers["Content-Type"].startswith("text/html")
+    assert b"What the alarms would see" in page
+    assert b"busy-answers" in page
+    assert b"tatourney-leaderboard" in page

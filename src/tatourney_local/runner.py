@@ -309,6 +309,7 @@ class Stack:
             options.tables.stats,
         )
         environment["POWERTOOLS_LOG_LEVEL"] = options.function_log_level
+        environment["FAILURE_DESTINATION"] = self.failure_log.path.resolve().as_uri()
         for name in ("leaderboard", "aggregate", "invalidate"):
             self.functions[name] = LocalFunction(name, environment)
 

@@ -92,6 +92,7 @@ def reject(record: object, reason: str, context: LambdaContext) -> None:
         request_id=context.aws_request_id,
         stream_arn=stream_arn if isinstance(stream_arn, str) else None,
         sequence_number=sequence_number if isinstance(sequence_number, str) else None,
+        keys=change.get("Keys") if isinstance(change, Mapping) else None,
     )
     logger.warning(
         "game rejected",

@@ -12,13 +12,13 @@ failure log writes). A message is shaped like the mapping's on-failure messages,
      "reason": "score must be from 0 to 1000000, got '1000000000000000000000000000000'",
      "DDBStreamBatchInfo": {"streamArn": "…", "startSequenceNumber": "…",
                             "endSequenceNumber": "…", "batchSize": 1},
+     "keys": {"player": {"S": "Mark"}, "game": {"N": "7"}},
      "records": [{"eventID": "…", "eventName": "INSERT", "dynamodb": {…}, …}]}
 
 Messages are ASCII JSON (anything else \\u-escaped, lone surrogates included), so any record can
 be written and SQS accepts any body. A message over SQS's 256 KiB goes without its record
 (`"records": []`, `"recordsOmitted": true`): that takes a rejected item of tens of KB or more,
-whose record the stream keeps for 24 hours at its sequence number, and whose game stays in the
-games table without the `aggregated_at` marker.
+which stays in the games table under `keys`, without the `aggregated_at` marker.
 """
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ class Rejection:
     request_id: str
     stream_arn: str | None  # where the record says it comes from, if it does
     sequence_number: str | None
+    keys: Any  # the item's key attributes, if the record has them
 
     def message(self, *, with_record: bool = True) -> dict[str, Any]:
         message: dict[str, Any] = {
@@ -71,6 +72,7 @@ class Rejection:
                 "endSequenceNumber": self.sequence_number,
                 "batchSize": 1,
             },
+            "keys": self.keys,
             "records": [self.record] if with_record else [],
         }
         if not with_record:

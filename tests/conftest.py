@@ -148,16 +148,24 @@ def key_prefix() -> str:
 
 
 @pytest.fixture
+def failures_file(tmp_path: Path) -> Path:
+    """This test's failure destination (aggregate's FAILURE_DESTINATION), one JSON line each."""
+    return tmp_path / "failures.jsonl"
+
+
+@pytest.fixture
 def lambda_env(
     monkeypatch: pytest.MonkeyPatch,
     memcached: Memcached,
     aws: LocalAws,
     tables: TableNames,
     key_prefix: str,
+    failures_file: Path,
 ) -> dict[str, str]:
-    """The functions' environment, pointed at this test's tables and key prefix."""
+    """The functions' environment, pointed at this test's tables, key prefix and failure file."""
     env = lambda_environment(memcached.endpoint, aws.endpoint_url, tables.games, tables.stats)
     env["CACHE_KEY_PREFIX"] = key_prefix
+    env["FAILURE_DESTINATION"] = failures_file.as_uri()
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     return env

@@ -17,6 +17,7 @@ from aws_lambda_powertools.metrics.provider.cold_start import reset_cold_start_f
 from localstack_client.session import Session
 
 from tatourney_local.services import dynamodb_client, streams_client
+from tatourney_local.streams import as_delivered
 
 if TYPE_CHECKING:
     from types_boto3_dynamodb import DynamoDBClient
@@ -74,18 +75,8 @@ class LocalAws:
                 iterator = page.get("NextShardIterator")
         if after is not None:
             records = [r for r in records if int(r["dynamodb"]["SequenceNumber"]) > int(after)]
-        return {"Records": _jsonable(records)}
-
-
-def _jsonable(value: Any) -> Any:
-    """Stream records as Lambda delivers them: JSON types only (datetimes as epoch seconds)."""
-    if isinstance(value, dict):
-        return {key: _jsonable(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_jsonable(item) for item in value]
-    if hasattr(value, "timestamp"):
-        return int(value.timestamp())
-    return value
+        # As Lambda delivers them: JSON types only.
+        return {"Records": json.loads(json.dumps(records, default=as_delivered))}
 
 
 EVENTS = Path(__file__).parent / "events"

@@ -86,10 +86,13 @@ locals {
       # Talks to DynamoDB only, so it runs outside the VPC: a VPC would add network interfaces
       # and nothing else.
       uses_cache = false
+      # Records outside the bounds go to the mapping's own on-failure queue, with their reason,
+      # instead of being retried (the role's SendFailures grant covers it).
       environment = {
-        GAMES_TABLE        = var.games_table.name
-        STATS_TABLE        = var.stats_table.name
-        TABLE_MAX_ATTEMPTS = tostring(var.table_max_attempts)
+        GAMES_TABLE         = var.games_table.name
+        STATS_TABLE         = var.stats_table.name
+        TABLE_MAX_ATTEMPTS  = tostring(var.table_max_attempts)
+        FAILURE_DESTINATION = aws_sqs_queue.stream_failures.url
       }
     }
     invalidate = {
@@ -324,10 +327,13 @@ resource "aws_lambda_function" "functions" {
 }
 
 # Records a mapping gives up on (retries or age exhausted) land here with their shard and
-# sequence numbers, to be inspected and replayed; nothing is dropped silently.
+# sequence numbers, and records aggregate rejects (outside the bounds) with their reason and the
+# record; to be inspected and replayed, nothing is dropped silently. aggregate keeps its messages
+# within max_message_size (src/tatourney/rejections.py, QUEUE_MESSAGE_LIMIT_BYTES).
 resource "aws_sqs_queue" "stream_failures" {
   name                      = "${var.name}-stream-failures"
   message_retention_seconds = 1209600
+  max_message_size          = 262144
   sqs_managed_sse_enabled   = true
 
   tags = var.tags

@@ -34,7 +34,7 @@ output "api_url" {
 }
 
 output "stream_failures_queue_url" {
-  description = "SQS queue holding stream records the event source mappings gave up on."
+  description = "SQS queue holding stream records the event source mappings gave up on, and the games records aggregate rejected."
   value       = aws_sqs_queue.stream_failures.url
 }
 

@@ -9,6 +9,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 
 class ConfigError(ValueError):
@@ -60,6 +63,32 @@ def _key_prefix(env: Mapping[str, str], name: str) -> str:
     if len(prefix) > 100 or not all(33 <= ord(c) <= 126 for c in prefix):
         raise ConfigError(f"{name} must be 1-100 printable ASCII characters without spaces")
     return prefix
+
+
+def _failure_destination(env: Mapping[str, str], name: str) -> str | Path:
+    """An SQS queue URL as it is, or the path of a file:// URL."""
+    url = _required(env, name)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # an unclosed IPv6 bracket, say
+        parts = None
+    if parts and parts.scheme in ("http", "https") and parts.hostname:
+        return url
+    path = url2pathname(parts.path) if parts else ""
+    if (
+        parts
+        and parts.scheme == "file"
+        and parts.netloc in ("", "localhost")
+        and path.startswith("/")
+        and not path.endswith("/")
+        and "\0" not in path
+        and not (parts.query or parts.fragment)
+    ):
+        return Path(path)
+    raise ConfigError(
+        f"{name} must be an SQS queue URL (https://sqs...) or file:///absolute/path.jsonl,"
+        f" got {url!r}"
+    )
 
 
 @dataclass(frozen=True)
@@ -127,8 +156,9 @@ class AggregateConfig:
     games_table: str
     stats_table: str
     table_max_attempts: int
+    failure_destination: str | Path  # where rejected records go: a queue URL or a file's path
 
-    VARIABLES = ("GAMES_TABLE", "STATS_TABLE", "TABLE_MAX_ATTEMPTS")
+    VARIABLES = ("GAMES_TABLE", "STATS_TABLE", "TABLE_MAX_ATTEMPTS", "FAILURE_DESTINATION")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> AggregateConfig:
@@ -136,6 +166,7 @@ class AggregateConfig:
             games_table=_required(env, "GAMES_TABLE"),
             stats_table=_required(env, "STATS_TABLE"),
             table_max_attempts=_integer(env, "TABLE_MAX_ATTEMPTS", 3, 1, 10),
+            failure_destination=_failure_destination(env, "FAILURE_DESTINATION"),
         )
 
 

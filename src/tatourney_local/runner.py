@@ -345,6 +345,7 @@ class Stack:
             options.tables.stats,
         )
         environment["POWERTOOLS_LOG_LEVEL"] = options.function_log_level
+        environment["FAILURE_DESTINATION"] = self.failure_log.path.resolve().as_uri()
         # The functions print their metrics (embedded metric format) among their log lines;
         # as CloudWatch does, the runner takes them out, for its metrics page.
         self._cleanup.enter_context(

@@ -19,6 +19,7 @@ checkpoints that survive a restart.
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import threading
@@ -32,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from tatourney.rejections import append_line
 from tatourney_local.metrics import RecentEvents
 
 if TYPE_CHECKING:
@@ -75,11 +77,12 @@ class FailureLog:
 
     Lambda sends the queue only the batch's coordinates; the local log also keeps the records
     (as an S3 on-failure destination would), so a discarded record can be read and replayed.
+    The aggregate function appends its rejected records to the same file (FAILURE_DESTINATION),
+    as it sends them to the same queue in AWS.
     """
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._lock = threading.Lock()
 
     def discard(
         self,
@@ -112,10 +115,7 @@ class FailureLog:
             },
             "records": records,
         }
-        with self._lock:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("a", encoding="utf-8") as log:
-                log.write(json.dumps(message) + "\n")
+        append_line(self.path, json.dumps(message))
         logger.warning(
             "%s: %d record(s) discarded (%s) after %d invocation(s), see %s",
             function_name,
@@ -128,9 +128,9 @@ class FailureLog:
     def entries(self) -> list[dict[str, Any]]:
         if not self.path.exists():
             return []
-        with self._lock:
-            lines = self.path.read_text(encoding="utf-8").splitlines()
-        return [json.loads(line) for line in lines if line]
+        # What follows the last newline is a line still being written, or nothing.
+        lines = self.path.read_text(encoding="utf-8").split("\n")[:-1]
+        return [json.loads(line) for line in lines]
 
 
 def local_function_arn(function_name: str) -> str:
@@ -143,14 +143,18 @@ def _iso(epoch_seconds: float) -> str:
 
 def lambda_record(record: dict[str, Any], stream_arn: str) -> Record:
     """A GetRecords record as Lambda delivers it: JSON types only, plus the stream's ARN."""
-    as_json = json.dumps({**record, "eventSourceARN": stream_arn}, default=_epoch_seconds)
+    as_json = json.dumps({**record, "eventSourceARN": stream_arn}, default=as_delivered)
     loaded: Record = json.loads(as_json)
     return loaded
 
 
-def _epoch_seconds(value: Any) -> int:
+def as_delivered(value: Any) -> Any:
+    """What Lambda's JSON has for a value boto3 decoded: epoch seconds for a date, base64 for
+    binary attribute values (B, BS)."""
     if isinstance(value, datetime):
         return int(value.timestamp())
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
     raise TypeError(f"not JSON serializable: {value!r}")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -16,7 +17,12 @@ from tatourney.config import (
     LeaderboardConfig,
 )
 
-MINIMAL = {"STATS_TABLE": "stats", "GAMES_TABLE": "games", "CACHE_ENDPOINTS": "cache.local:11211"}
+MINIMAL = {
+    "STATS_TABLE": "stats",
+    "GAMES_TABLE": "games",
+    "CACHE_ENDPOINTS": "cache.local:11211",
+    "FAILURE_DESTINATION": "file:///var/tatourney/failures.jsonl",
+}
 
 
 def test_defaults() -> None:
@@ -73,6 +79,70 @@ def test_cache_tls_rejects_anything_but_true_or_false(value: str) -> None:
 def test_aggregate_needs_both_tables() -> None:
     with pytest.raises(ConfigError, match="GAMES_TABLE must be set"):
         AggregateConfig.from_env({"STATS_TABLE": "stats"})
+
+
+@pytest.mark.parametrize(
+    ("url", "destination"),
+    [
+        ("https://sqs.us-east-1.amazonaws.com/123456789012/failures", None),
+        ("http://localhost.localstack.cloud:4566/000000000000/failures", None),
+        ("file:///var/tatourney/failures.jsonl", Path("/var/tatourney/failures.jsonl")),
+        ("file:///tmp/my%20stack/f%C3%A9.jsonl", Path("/tmp/my stack/f\u00e9.jsonl")),
+        ("file://localhost/tmp/failures.jsonl", Path("/tmp/failures.jsonl")),
+    ],
+)
+def test_failure_destination_is_a_queue_url_or_a_files_path(
+    url: str, destination: Path | None
+) -> None:
+    parsed = AggregateConfig.from_env({**MINIMAL, "FAILURE_DESTINATION": url}).failure_destination
+    assert parsed == (destination or url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "",
+        "failures.jsonl",
+        "/var/tatourney/failures.jsonl",
+        "file:failures.jsonl",
+        "file://host/failures.jsonl",
+        "file:///",
+        "file:///var/tatourney/",
+        "file:///var/fail%00ures.jsonl",
+        "file:///var/failures.jsonl?x=1",
+        "https:///no-host",
+        "http://[::1",
+        "ftp://example.com/failures",
+        "arn:aws:sqs:us-east-1:123456789012:failures",
+    ],
+)
+def test_a_bad_failure_destination_fails_naming_the_variable(url: str) -> None:
+    with pytest.raises(ConfigError, match="FAILURE_DESTINATION must be"):
+        AggregateConfig.from_env({**MINIMAL, "FAILURE_DESTINATION": url})
+
+
+def test_aggregate_needs_a_failure_destination() -> None:
+    env = {name: value for name, value in MINIMAL.items() if name != "FAILURE_DESTINATION"}
+    with pytest.raises(ConfigError, match="FAILURE_DESTINATION must be set"):
+        AggregateConfig.from_env(env)
+
+
+@given(st.text(st.characters(codec="utf-8", exclude_characters="\x00/"), min_size=1))
+def test_a_files_uri_gives_back_its_path(name: str) -> None:
+    path = Path("/var") / name
+    url = path.as_uri()
+    assert AggregateConfig.from_env(
+        {**MINIMAL, "FAILURE_DESTINATION": url}
+    ).failure_destination == (path)
+
+
+@given(st.text())
+def test_any_failure_destination_parses_or_raises_an_error_naming_it(url: str) -> None:
+    with contextlib.suppress(ConfigError):
+        AggregateConfig.from_env({**MINIMAL, "FAILURE_DESTINATION": url})
+        return
+    with pytest.raises(ConfigError, match="FAILURE_DESTINATION"):
+        AggregateConfig.from_env({**MINIMAL, "FAILURE_DESTINATION": url})
 
 
 def test_variables_listed_per_function_are_the_ones_read() -> None:

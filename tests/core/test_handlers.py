@@ -29,31 +29,6 @@ def body(response: dict[str, Any]) -> Any:
     return json.loads(decoded_body(response))
 
 
-def put_game(aws: LocalAws, table: str, game: int, player: str, score: int, winner: bool) -> None:
-    aws.client.put_item(
-        TableName=table,
-        Item={
-            "player": {"S": player},
-            "game": {"N": str(game)},
-            "date": {"S": "2026-11-22T11:30:00Z"},
-            "score": {"N": str(score)},
-            "winner": {"BOOL": winner},
-        },
-    )
-
-
-def stats_of(aws: LocalAws, table: str) -> dict[str, tuple[int, int, int]]:
-    items = aws.client.scan(TableName=table, ConsistentRead=True)["Items"]
-    return {
-        item["player"]["S"]: (
-            int(item["games"]["N"]),
-            int(item["wins"]["N"]),
-            int(item["total_score"]["N"]),
-        )
-        for item in items
-    }
-
-
 # leaderboard -----------------------------------------------------------------------------------
 
 
@@ -240,78 +215,6 @@ def test_bad_configuration_fails_cold_start_naming_the_variable(
     monkeypatch.setenv(name, value)
     with pytest.raises(ConfigError, match=expected):
         load_handler("leaderboard")
-
-
-# aggregate -------------------------------------------------------------------------------------
-
-
-@pytest.mark.localstack
-@pytest.mark.usefixtures("lambda_env")
-def test_games_stream_batch_folds_into_stats_exactly_once(
-    aws: LocalAws, tables: TableNames
-) -> None:
-    put_game(aws, tables.games, 1, "Tia", 600, winner=True)
-    put_game(aws, tables.games, 1, "Mark", 400, winner=False)
-    put_game(aws, tables.games, 2, "Tia", 300, winner=False)
-    put_game(aws, tables.games, 2, "Julie", 700, winner=True)
-    batch = aws.stream_event(tables.games)
-    assert [r["eventName"] for r in batch["Records"]] == ["INSERT"] * 4
-    aggregate = load_handler("aggregate")
-
-    assert aggregate.handler(batch, CONTEXT) == {"batchItemFailures": []}
-    expected = {"Tia": (2, 1, 900), "Mark": (1, 0, 400), "Julie": (1, 1, 700)}
-    assert stats_of(aws, tables.stats) == expected
-
-    # At-least-once delivery: the same batch again, and the MODIFYs the markers produced.
-    assert aggregate.handler(batch, CONTEXT) == {"batchItemFailures": []}
-    everything = aws.stream_event(tables.games)
-    assert {r["eventName"] for r in everything["Records"]} == {"INSERT", "MODIFY"}
-    assert aggregate.handler(everything, CONTEXT) == {"batchItemFailures": []}
-    assert stats_of(aws, tables.stats) == expected
-
-
-@pytest.mark.usefixtures("lambda_env")
-def test_removed_games_and_edits_do_not_change_stats(aws: LocalAws, tables: TableNames) -> None:
-    put_game(aws, tables.games, 1, "Tia", 600, winner=True)
-    aggregate = load_handler("aggregate")
-    aggregate.handler(aws.stream_event(tables.games), CONTEXT)
-    aws.client.delete_item(TableName=tables.games, Key={"player": {"S": "Tia"}, "game": {"N": "1"}})
-    removal = aws.stream_event(tables.games)
-    assert removal["Records"][-1]["eventName"] == "REMOVE"
-    assert aggregate.handler(removal, CONTEXT) == {"batchItemFailures": []}
-    assert stats_of(aws, tables.stats) == {"Tia": (1, 1, 600)}
-
-
-@pytest.mark.usefixtures("lambda_env")
-def test_malformed_game_is_reported_alone_as_batch_item_failure(
-    aws: LocalAws, tables: TableNames
-) -> None:
-    put_game(aws, tables.games, 1, "Tia", 600, winner=True)
-    aws.client.put_item(
-        TableName=tables.games,
-        Item={"player": {"S": "Mark"}, "game": {"N": "1"}, "score": {"S": "lots"}},
-    )
-    put_game(aws, tables.games, 2, "Julie", 700, winner=True)
-    batch = aws.stream_event(tables.games)
-    bad = next(r for r in batch["Records"] if r["dynamodb"]["Keys"]["player"]["S"] == "Mark")
-
-    response = load_handler("aggregate").handler(batch, CONTEXT)
-
-    assert response == {
-        "batchItemFailures": [{"itemIdentifier": bad["dynamodb"]["SequenceNumber"]}]
-    }
-    assert stats_of(aws, tables.stats) == {"Tia": (1, 1, 600), "Julie": (1, 1, 700)}
-
-
-@pytest.mark.usefixtures("lambda_env")
-def test_game_deleted_before_it_was_folded_is_not_counted(
-    aws: LocalAws, tables: TableNames
-) -> None:
-    put_game(aws, tables.games, 1, "Tia", 600, winner=True)
-    batch = aws.stream_event(tables.games)
-    aws.client.delete_item(TableName=tables.games, Key={"player": {"S": "Tia"}, "game": {"N": "1"}})
-    assert load_handler("aggregate").handler(batch, CONTEXT) == {"batchItemFailures": []}
-    assert stats_of(aws, tables.stats) == {}
 
 
 # invalidate ------------------------------------------------------------------------------------

@@ -132,6 +132,29 @@ def test_batches_hold_at_most_batch_size_records_in_order_as_lambda_delivers_the
     assert parsed.dynamodb.sequence_number == record["dynamodb"]["SequenceNumber"]
 
 
+def test_binary_values_are_delivered_in_base64_as_lambda_does(
+    aws: LocalAws, tables: TableNames, start_mapping: Callable[..., StreamMapping]
+) -> None:
+    aws.client.put_item(
+        TableName=tables.games,
+        Item={
+            "player": {"S": "Tia"},
+            "game": {"N": "0"},
+            "photo": {"B": b"\x89PNG\xff"},
+            "thumbnails": {"BS": [b"\x00", b"\xff"]},
+        },
+    )
+    put_games(aws, tables.games, range(1, 2))
+    function = FakeFunction()
+    start_mapping(function)
+
+    wait_until(lambda: len(function.delivered()) >= 2)
+    assert function.delivered() == [0, 1]
+    image = function.events[0]["Records"][0]["dynamodb"]["NewImage"]
+    assert image["photo"] == {"B": "iVBOR/8="}
+    assert sorted(image["thumbnails"]["BS"]) == ["/w==", "AA=="]
+
+
 def test_batching_window_gathers_records_until_it_passes(
     aws: LocalAws, tables: TableNames, start_mapping: Callable[..., StreamMapping]
 ) -> None:

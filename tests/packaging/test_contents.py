@@ -107,6 +107,7 @@ def test_handler_imports_from_the_unpacked_zip_alone(
         archive.extractall(tmp_path)
     # Nothing listens on port 9: importing builds clients but must not connect.
     environment = lambda_environment("127.0.0.1:9", "http://127.0.0.1:9", "games", "stats")
+    environment["FAILURE_DESTINATION"] = (tmp_path / "failures.jsonl").as_uri()
 
     # -I: no PYTHONPATH and no working directory on sys.path, so the repository's own src/ and
     # functions/ cannot stand in for what the zip lacks; boto3 and Powertools come from the

@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-os test lint format lock package up down bench bench-quick test-localstack
+.PHONY: help install install-os test lint format lock package up down bench bench-quick test-localstack fault-matrix
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -46,6 +46,10 @@ lock: ## Re-resolve requirements/dev.txt from requirements/dev.in
 	  .venv-lock/bin/pip freeze; } > requirements/dev.txt
 	rm -rf .venv-lock
 
+
+fault-matrix: install ## The fault matrix alone (tests/cluster: memcached nodes hung and killed); writes bench/results/fault-matrix.md and the README's table
+	$(BIN)/pytest tests/cluster --fault-matrix bench/results/fault-matrix.md
+	$(PY) tools/readme_section.py README.md fault-matrix bench/results/fault-matrix.md
 
 test-localstack: install localstack-install ## Only the tests marked localstack, against LocalStack only (LOCALSTACK_ENDPOINT: one you run)
 	$(BIN)/pytest -m localstack --aws-backends localstack

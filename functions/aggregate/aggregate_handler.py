@@ -29,7 +29,7 @@ from tatourney.aggregation import Game, InvalidGame, Outcome, StatsWriter, shown
 from tatourney.config import AggregateConfig
 from tatourney.rejections import DestinationUnavailable, Rejection, open_destination
 from tatourney.table import dynamodb_client
-from tatourney.telemetry import function_logger, function_metrics
+from tatourney.telemetry import function_logger, function_metrics, traced
 
 logger = function_logger("tatourney-aggregate")
 metrics = function_metrics("tatourney-aggregate")
@@ -119,6 +119,7 @@ def reject(record: object, reason: str, context: LambdaContext) -> None:
         raise
 
 
+@traced
 @metrics.log_metrics(capture_cold_start_metric=True)
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:

@@ -18,7 +18,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from tatourney.cache import Cache, CacheUnavailable, LeaderboardKeys
 from tatourney.config import InvalidateConfig
 from tatourney.invalidation import Invalidator, changes_leaderboard
-from tatourney.telemetry import function_logger, function_metrics
+from tatourney.telemetry import function_logger, function_metrics, traced
 
 logger = function_logger("tatourney-invalidate")
 metrics = function_metrics("tatourney-invalidate")
@@ -63,6 +63,7 @@ def changes_of(event: DynamoDBStreamEvent) -> Changes:
     return changes
 
 
+@traced
 @metrics.log_metrics(capture_cold_start_metric=True)
 @logger.inject_lambda_context
 @event_source(data_class=DynamoDBStreamEvent)

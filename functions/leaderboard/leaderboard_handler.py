@@ -18,7 +18,7 @@ from tatourney.config import LeaderboardConfig
 from tatourney.leaderboard import Answer, Leaderboard, Served, Source
 from tatourney.responses import BadRequest, error_response, leaderboard_response, parse_page
 from tatourney.table import StatsTable, dynamodb_client
-from tatourney.telemetry import function_logger, function_metrics
+from tatourney.telemetry import function_logger, function_metrics, traced
 
 logger = function_logger("tatourney-leaderboard")
 metrics = function_metrics("tatourney-leaderboard")
@@ -95,6 +95,7 @@ def record(status: int, answer: Answer | None, latency_ms: float) -> None:
     )
 
 
+@traced
 @metrics.log_metrics(capture_cold_start_metric=True)
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -155,7 +155,7 @@ def alarm_thresholds(path: Path = MONITORING_VARIABLES) -> dict[str, float]:
     with path.open() as source:
         blocks = hcl2.load(source)["variable"]
     return {
-        name: float(body["default"])
+        name.strip('"'): float(body["default"])
         for block in blocks
         for name, body in block.items()
         if "threshold" in name and isinstance(body.get("default"), int | float)

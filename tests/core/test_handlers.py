@@ -376,3 +376,25 @@ def test_an_ignored_record_is_logged_and_counted(
     }
     assert "stream record ignored: not a stats row change" in caplog.text
     assert metrics_of(capfd.readouterr().out)["IgnoredRecords"] == 1
+
+
+@pytest.mark.parametrize("tracing", ["false", "true", None], ids=["on", "off", "unset"])
+def test_the_tracer_wraps_the_handlers_only_when_tracing_is_on(
+    lambda_env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    aws: LocalAws,
+    tables: TableNames,
+    tracing: str | None,
+) -> None:
+    if tracing is None:
+        monkeypatch.delenv("POWERTOOLS_TRACE_DISABLED", raising=False)
+    else:
+        monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", tracing)
+    aws.put_stats(tables.stats, TEN_PLAYERS)
+    for name in ("leaderboard", "invalidate", "aggregate"):
+        handler = load_handler(name).handler
+        # The outermost wrapper's code says whose it is (functools.wraps copies only names).
+        wrapped_by_tracer = handler.__code__.co_qualname.startswith("Tracer.")
+        assert wrapped_by_tracer is (tracing == "false"), name
+    response = load_handler("leaderboard").handler(http_event(), CONTEXT)
+    assert response["statusCode"] == 200

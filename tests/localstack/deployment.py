@@ -42,7 +42,9 @@ TERRAFORM_DEFAULTS = {
 }
 TIMEOUTS = {"leaderboard": 10, "aggregate": 60, "invalidate": 10}
 # The site reads these from the API's answers (site/app.js); a browser sees only exposed headers.
-EXPOSED_HEADERS = ["X-Cache", "ETag", "Date", "Retry-After"]
+# The site's script reads these and sends If-None-Match (modules/functions `local.cors`).
+EXPOSED_HEADERS = ["X-Cache", "ETag", "Retry-After"]
+ALLOWED_HEADERS = ["If-None-Match"]
 
 
 @dataclass(frozen=True)
@@ -82,13 +84,16 @@ def powertools_layer(architecture: str) -> bytes:
     return zip_bytes(files)
 
 
-def environment(function: str, tables: TableNames, cache_endpoint: str) -> dict[str, str]:
+def environment(
+    function: str, tables: TableNames, cache_endpoint: str, failure_queue_url: str
+) -> dict[str, str]:
     """What Terraform sets on `function` (modules/functions `local.functions`)."""
     values = {
         **TERRAFORM_DEFAULTS,
         "GAMES_TABLE": tables.games,
         "STATS_TABLE": tables.stats,
         "CACHE_ENDPOINTS": cache_endpoint,
+        "FAILURE_DESTINATION": failure_queue_url,
     }
     variables = {name: values[name] for name in FUNCTION_VARIABLES[function]}
     return {**variables, "POWERTOOLS_LOG_LEVEL": "INFO"}
@@ -131,6 +136,8 @@ def deploy(session: Session, dist: Path, cache_endpoint: str, endpoint_port: int
     tables = TableNames(games=f"{NAME}-games", stats=f"{NAME}-stats")
     create_tables(dynamodb, tables)
 
+    # The mappings' on-failure queue, where aggregate also sends the games it rejects.
+    queue_url = sqs.create_queue(QueueName=f"{NAME}-stream-failures")["QueueUrl"]
     manifest = json.loads((dist / "manifest.json").read_text())
     layer = lambda_.publish_layer_version(
         LayerName=f"{NAME}-powertools",
@@ -151,13 +158,12 @@ def deploy(session: Session, dist: Path, cache_endpoint: str, endpoint_port: int
             Timeout=TIMEOUTS[role],
             MemorySize=256,
             Layers=[layer["LayerVersionArn"]],
-            Environment={"Variables": environment(role, tables, cache_endpoint)},
+            Environment={"Variables": environment(role, tables, cache_endpoint, queue_url)},
         )
         functions[role] = name
     for name in functions.values():
         lambda_.get_waiter("function_active_v2").wait(FunctionName=name)
 
-    queue_url = sqs.create_queue(QueueName=f"{NAME}-stream-failures")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
     destination = {"OnFailure": {"Destination": queue_arn["Attributes"]["QueueArn"]}}
     mappings: dict[str, str] = {}
@@ -187,6 +193,7 @@ def deploy(session: Session, dist: Path, cache_endpoint: str, endpoint_port: int
         Cors={
             "AllowOrigins": [site_origin],
             "AllowMethods": ["GET"],
+            "AllowHeaders": ALLOWED_HEADERS,
             "ExposeHeaders": EXPOSED_HEADERS,
             "MaxAge": 3600,
         },

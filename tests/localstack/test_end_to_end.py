@@ -144,10 +144,46 @@ def test_a_game_reaches_the_board_through_aggregate_and_invalidate(
         "game folded" in message
         for message in log_messages(session, deployment.functions["aggregate"])
     )
-    failures = session.client("sqs").get_queue_attributes(
-        QueueUrl=deployment.failure_queue_url, AttributeNames=["ApproximateNumberOfMessages"]
+    given_up = [
+        message
+        for message in queued_messages(session, deployment.failure_queue_url)
+        if message["requestContext"]["condition"] != "RecordRejected"
+    ]
+    assert given_up == [], "the mappings gave up on records"
+
+
+def queued_messages(session: Session, queue_url: str) -> list[dict[str, Any]]:
+    """The messages waiting in the queue, left there (visible again at once)."""
+    answer = session.client("sqs").receive_message(
+        QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=0, WaitTimeSeconds=0
     )
-    assert failures["Attributes"]["ApproximateNumberOfMessages"] == "0"
+    return [json.loads(message["Body"]) for message in answer.get("Messages", [])]
+
+
+def test_a_game_out_of_bounds_is_rejected_into_the_failure_queue(
+    session: Session, deployment: Deployment
+) -> None:
+    session.client("dynamodb").put_item(
+        TableName=deployment.tables.games,
+        Item={
+            "player": {"S": "Zoe"},
+            "game": {"N": "990001"},
+            "score": {"N": "1e30"},
+            "winner": {"BOOL": True},
+        },
+    )
+
+    def rejected() -> list[dict[str, Any]]:
+        return [
+            message
+            for message in queued_messages(session, deployment.failure_queue_url)
+            if message["requestContext"]["condition"] == "RecordRejected"
+            and message["keys"]["player"] == {"S": "Zoe"}
+        ]
+
+    [message] = wait_for("the rejected game in the failure queue", rejected)
+    assert message["reason"].startswith("score must be")
+    assert message["records"][0]["dynamodb"]["NewImage"]["player"] == {"S": "Zoe"}
 
 
 def test_the_function_url_lets_the_site_read_the_answer_and_its_headers(

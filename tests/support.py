@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
 import json
-import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
@@ -13,9 +11,9 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from aws_lambda_powertools.metrics.provider.cold_start import reset_cold_start_flag
 from localstack_client.session import Session
 
+from tatourney_local.runner import cold_start
 from tatourney_local.services import dynamodb_client, streams_client
 from tatourney_local.streams import as_delivered
 
@@ -105,7 +103,4 @@ def http_event(method: str = "GET", query: dict[str, str] | None = None) -> dict
 
 def load_handler(name: str) -> ModuleType:
     """Import a function's handler module afresh: a cold start with the current environment."""
-    module = f"{name}_handler"
-    sys.modules.pop(module, None)
-    reset_cold_start_flag()  # type: ignore[no-untyped-call]  # Powertools keeps it per process
-    return importlib.import_module(module)
+    return cold_start(name, {})

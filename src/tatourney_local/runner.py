@@ -33,6 +33,9 @@ from types import FrameType, ModuleType
 from typing import Any
 from urllib.parse import parse_qs
 
+from aws_lambda_powertools.metrics.provider.cold_start import reset_cold_start_flag
+
+from tatourney.telemetry import service_name
 from tatourney_local.metrics import (
     AlarmView,
     CacheNodeStats,
@@ -146,6 +149,9 @@ def cold_start(name: str, environment: Mapping[str, str]) -> ModuleType:
 
     The handlers read their configuration at import, as on a Lambda cold start; the process's
     own environment is restored afterwards, so several stacks (or tests) can share a process.
+    What Powertools keeps per process is reset as a new process would have it: the function's
+    logger is configured anew (its level from this environment), and its first invocation
+    reports a cold start.
     """
     directory = str(REPO_ROOT / "functions" / name)
     if directory not in sys.path:
@@ -154,6 +160,12 @@ def cold_start(name: str, environment: Mapping[str, str]) -> ModuleType:
     saved = dict(os.environ)
     os.environ.update(environment)
     try:
+        service = logging.getLogger(service_name(f"tatourney-{name}"))
+        for handler in list(service.handlers):
+            service.removeHandler(handler)
+        service.init = False  # type: ignore[attr-defined]  # Powertools' "configured" mark
+        vars(service).pop("powertools_handler", None)
+        reset_cold_start_flag()  # type: ignore[no-untyped-call]
         sys.modules.pop(module_name, None)
         return importlib.import_module(module_name)
     finally:

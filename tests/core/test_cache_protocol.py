@@ -465,7 +465,11 @@ def test_cache_is_used_again_once_memcached_is_back(
 
     restarted = Memcached.start(port=own_memcached.port)
     try:
-        time.sleep(DEAD_NODE_SECONDS + 0.5)  # the node is set aside this long, then retried
+        cache = reader.leaderboard._cache
+        deadline = time.monotonic() + 2 * DEAD_NODE_SECONDS
+        while cache._set_aside_until > time.monotonic():  # the node is set aside, then retried
+            assert time.monotonic() < deadline, "the node stayed set aside"
+            time.sleep(0.05)
         assert source_of(reader.leaderboard.read()) is Source.MISS
         assert source_of(reader.leaderboard.read()) is Source.HIT
     finally:

@@ -12,10 +12,12 @@ import html
 import io
 import json
 import statistics
+import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -30,32 +32,55 @@ MONITORING_VARIABLES = Path(__file__).resolve().parents[2] / "modules/monitoring
 ANSWERS = ("Hits", "Misses", "StaleAnswers", "NotModified", "BusyAnswers", "BadRequests")
 
 
-class EmfTap(io.TextIOBase):
-    """Standard output for the functions: lines in embedded metric format go to `record` (as
-    CloudWatch takes them out of the log stream); every other line goes on to `passthrough`.
-    Lines are assembled per thread, as functions print from several threads at once."""
+class MetricLines(io.TextIOBase):
+    """What the functions print, as Lambda takes it from an invocation: the lines in embedded
+    metric format go to the sink of the invocation that printed them (as CloudWatch takes them out
+    of the log stream); every other line, and anything printed outside an invocation, goes on to
+    the standard output that was there.
 
-    def __init__(self, passthrough: TextIO, record: Callable[[dict[str, Any]], None]) -> None:
-        self._passthrough = passthrough
-        self._record = record
-        self._partial = threading.local()
+    One per process. It puts itself in sys.stdout when an invocation begins, over whatever is
+    there then (a test runner may have replaced it since), and never puts anything back: several
+    stacks and threads share it, each invocation's lines are told apart by thread.
+    """
+
+    def __init__(self) -> None:
+        self._passthrough: TextIO = sys.stdout
+        self._local = threading.local()
+        self._lock = threading.Lock()
 
     def writable(self) -> bool:
         return True
 
+    @contextmanager
+    def captured_by(self, sink: Callable[[dict[str, Any]], None]) -> Iterator[None]:
+        """While the block runs, metric lines this thread prints go to `sink`."""
+        with self._lock:
+            if sys.stdout is not self:
+                self._passthrough, sys.stdout = sys.stdout, self
+        previous = getattr(self._local, "sink", None)
+        self._local.sink = sink
+        try:
+            yield
+        finally:
+            self._local.sink = previous
+
     def write(self, text: str) -> int:
-        pending = getattr(self._partial, "text", "") + text
-        *lines, self._partial.text = pending.split("\n")
+        pending = getattr(self._local, "partial", "") + text
+        *lines, self._local.partial = pending.split("\n")
+        sink: Callable[[dict[str, Any]], None] | None = getattr(self._local, "sink", None)
         for line in lines:
             document = _emf_document(line)
-            if document is None:
+            if sink is None or document is None:
                 self._passthrough.write(line + "\n")
             else:
-                self._record(document)
+                sink(document)
         return len(text)
 
     def flush(self) -> None:
         self._passthrough.flush()
+
+
+METRIC_LINES = MetricLines()
 
 
 def _emf_document(line: str) -> dict[str, Any] | None:

@@ -37,9 +37,9 @@ from aws_lambda_powertools.metrics.provider.cold_start import reset_cold_start_f
 
 from tatourney.telemetry import service_name
 from tatourney_local.metrics import (
+    METRIC_LINES,
     AlarmView,
     CacheNodeStats,
-    EmfTap,
     LocalMetrics,
     RecentEvents,
     alarm_thresholds,
@@ -123,14 +123,20 @@ class LocalFunction:
     """One function's handler module, cold-started with its environment, invoked one at a time
     (like a single warm container: the module's globals are not shared between invocations)."""
 
-    def __init__(self, name: str, environment: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        name: str,
+        environment: Mapping[str, str],
+        metrics: Callable[[dict[str, Any]], None] = lambda document: None,
+    ) -> None:
         self.name = f"tatourney-{name}"
         self.module = cold_start(name, {**environment, "POWERTOOLS_SERVICE_NAME": self.name})
         self.errors = RecentEvents()  # invocations that raised: Lambda's Errors metric
+        self._metrics = metrics  # takes the metric documents the function prints
         self._lock = threading.Lock()
 
     def invoke(self, event: dict[str, Any]) -> Any:
-        with self.invoking():
+        with self.invoking(), METRIC_LINES.captured_by(self._metrics):
             try:
                 return self.module.handler(event, LocalContext(self.name))
             except Exception:
@@ -358,13 +364,10 @@ class Stack:
         )
         environment["POWERTOOLS_LOG_LEVEL"] = options.function_log_level
         environment["FAILURE_DESTINATION"] = self.failure_log.path.resolve().as_uri()
-        # The functions print their metrics (embedded metric format) among their log lines;
-        # as CloudWatch does, the runner takes them out, for its metrics page.
-        self._cleanup.enter_context(
-            contextlib.redirect_stdout(EmfTap(sys.stdout, self.metrics.record))
-        )
+        # The functions print their metrics (embedded metric format) among their log lines; as
+        # CloudWatch does, the runner takes them out of each invocation's output, for its page.
         for name in ("leaderboard", "aggregate", "invalidate"):
-            self.functions[name] = LocalFunction(name, environment)
+            self.functions[name] = LocalFunction(name, environment, self.metrics.record)
 
         for table, function, settings in (
             (options.tables.games, "aggregate", AGGREGATE_MAPPING),

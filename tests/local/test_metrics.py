@@ -3,13 +3,15 @@ thresholds read from modules/monitoring."""
 
 from __future__ import annotations
 
-import io
 import json
+import sys
 import threading
 from typing import Any
 
+import pytest
+
 from tatourney_local.metrics import (
-    EmfTap,
+    METRIC_LINES,
     LocalMetrics,
     RecentEvents,
     alarm_thresholds,
@@ -36,38 +38,42 @@ def emf(service: str, **metrics: float) -> str:
     )
 
 
-def test_metric_lines_are_taken_out_and_the_rest_passes_through() -> None:
-    out = io.StringIO()
+def test_an_invocations_metric_lines_are_taken_out_and_the_rest_passes_through(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     documents: list[dict[str, Any]] = []
-    tap = EmfTap(out, documents.append)
-    tap.write('{"level":"INFO","message":"stats served"}\n')
     line = emf("tatourney-leaderboard", Hits=1)
-    tap.write(line[:10])  # print() writes in pieces; a line is whole only at its newline
-    tap.write(line[10:])
-    tap.write("\n")
-    assert out.getvalue() == '{"level":"INFO","message":"stats served"}\n'
+    with METRIC_LINES.captured_by(documents.append):
+        print('{"level":"INFO","message":"stats served"}')
+        sys.stdout.write(line[:10])  # print() writes in pieces: a line is whole at its newline
+        print(line[10:])
+    print(line)  # outside an invocation: passed on
+    assert capsys.readouterr().out == '{"level":"INFO","message":"stats served"}\n' + line + "\n"
     assert [document["service"] for document in documents] == ["tatourney-leaderboard"]
 
 
-def test_lines_are_assembled_per_thread() -> None:
-    out = io.StringIO()
-    documents: list[dict[str, Any]] = []
-    tap = EmfTap(out, documents.append)
-    first_half = threading.Event()
+def test_lines_are_told_apart_by_thread(capsys: pytest.CaptureFixture[str]) -> None:
+    ours: list[dict[str, Any]] = []
+    theirs: list[dict[str, Any]] = []
+    half_written = threading.Event()
     line = emf("a", Hits=1)
 
-    def other_thread() -> None:
-        first_half.wait(timeout=10)
-        tap.write("a whole log line\n")
+    def other_invocation() -> None:
+        half_written.wait(timeout=10)
+        with METRIC_LINES.captured_by(theirs.append):
+            print(emf("b", Hits=1))
+            print("a whole log line")
 
-    thread = threading.Thread(target=other_thread)
-    thread.start()
-    tap.write(line[:20])
-    first_half.set()
-    thread.join(timeout=10)
-    tap.write(line[20:] + "\n")
-    assert out.getvalue() == "a whole log line\n"
-    assert len(documents) == 1
+    thread = threading.Thread(target=other_invocation)
+    with METRIC_LINES.captured_by(ours.append):
+        sys.stdout.write(line[:20])
+        thread.start()
+        half_written.set()
+        thread.join(timeout=10)
+        print(line[20:])
+    assert capsys.readouterr().out == "a whole log line\n"
+    assert [d["service"] for d in ours] == ["a"]
+    assert [d["service"] for d in theirs] == ["b"]
 
 
 def test_figures_are_over_the_last_minute() -> None:

@@ -5,6 +5,7 @@ records behind them; and nothing lost when the destination itself cannot be writ
 
 from __future__ import annotations
 
+import base64
 import io
 import itertools
 import json
@@ -574,12 +575,17 @@ ANY_JSON = st.recursive(
 )
 
 
-def typed_values(text: st.SearchStrategy[str], number: st.SearchStrategy[str]) -> Any:
-    """DynamoDB attribute values of every type (S, N, B, BOOL, NULL, M, L, SS, NS, BS)."""
+def typed_values(
+    text: st.SearchStrategy[str],
+    number: st.SearchStrategy[str],
+    binary: Callable[[bytes], Any] = lambda b: b,
+) -> Any:
+    """DynamoDB attribute values of every type (S, N, B, BOOL, NULL, M, L, SS, NS, BS); `binary`
+    writes a binary value (bytes for boto3, base64 text in a Lambda event, which is JSON)."""
     scalar = st.one_of(
         text.map(lambda s: {"S": s}),
         number.map(lambda n: {"N": n}),
-        st.binary(max_size=40).map(lambda b: {"B": b}),
+        st.binary(max_size=40).map(lambda b: {"B": binary(b)}),
         st.booleans().map(lambda b: {"BOOL": b}),
         st.just({"NULL": True}),
         st.sets(text.filter(bool), min_size=1, max_size=3).map(lambda s: {"SS": sorted(s)}),
@@ -587,7 +593,7 @@ def typed_values(text: st.SearchStrategy[str], number: st.SearchStrategy[str]) -
             lambda s: {"NS": [str(n) for n in sorted(s)]}
         ),
         st.sets(st.binary(min_size=1, max_size=8), min_size=1, max_size=3).map(
-            lambda s: {"BS": sorted(s)}
+            lambda s: {"BS": [binary(b) for b in sorted(s)]}
         ),
     )
     names = st.text(STORABLE_CHARACTER, min_size=1, max_size=8)
@@ -602,7 +608,7 @@ def typed_values(text: st.SearchStrategy[str], number: st.SearchStrategy[str]) -
 
 
 STORABLE_VALUE = typed_values(STORABLE_TEXT, STORABLE_NUMBER)
-ANY_VALUE = typed_values(ANY_TEXT, ANY_NUMBER) | ANY_JSON
+ANY_VALUE = typed_values(ANY_TEXT, ANY_NUMBER, lambda b: base64.b64encode(b).decode()) | ANY_JSON
 VALID_NAME = st.text(
     st.characters(
         codec="utf-8",

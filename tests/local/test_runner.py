@@ -324,9 +324,17 @@ def test_the_local_metrics_page_shows_what_the_alarms_would_see(stack: Stack) ->
     assert leaderboard["Hits"]["sum"] >= 2
     assert leaderboard["Latency"]["samples"] >= 3
     alarms = {alarm["alarm"]: alarm for alarm in figures["alarms"]}
-    assert alarms["busy-answers"]["state"] == "OK"
-    assert alarms["busy-answers"]["threshold"] == 5
-    assert alarms["invalidate-iterator-age"]["state"] == "OK"
+    # Other tests may have made 503s in the last minute: the page's figure is what it saw.
+    answers = sum(
+        leaderboard.get(name, {"sum": 0})["sum"]
+        for name in ("Hits", "Misses", "StaleAnswers", "NotModified", "BusyAnswers", "BadRequests")
+    )
+    busy = alarms["busy-answers"]
+    expected = 100 * leaderboard.get("BusyAnswers", {"sum": 0})["sum"] / answers
+    assert busy["figure"] == round(expected, 1)
+    assert busy["threshold"] == 5
+    assert busy["state"] == ("WOULD ALARM" if busy["figure"] > 5 else "OK")
+    assert alarms["invalidate-iterator-age"]["figure"] >= 0
     assert alarms["stats-read-throttles"]["state"] == "not measured locally"
     nodes = [name for name in alarms if name.startswith("cache ")]
     assert len(nodes) == 3 * len(stack.memcached)

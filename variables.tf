@@ -192,7 +192,7 @@ variable "metrics_namespace" {
 }
 
 variable "cache_ttl_seconds" {
-  description = "Lifetime of a cached leaderboard (the staleness bound should an invalidation be lost)."
+  description = "A board older than this is rebuilt at its next read even without a change, so that the sweep (the backstop should an invalidation be lost) goes on when nothing happens."
   type        = number
   default     = 300
 }

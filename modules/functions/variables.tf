@@ -120,7 +120,7 @@ variable "cache_timeout_ms" {
 }
 
 variable "cache_ttl_seconds" {
-  description = "Lifetime of a cached leaderboard: a bound on staleness should an invalidation be lost."
+  description = "A board older than this is rebuilt at its next read even without a change, so that the sweep (the backstop should an invalidation be lost) goes on when nothing happens."
   type        = number
   default     = 300
 
@@ -131,7 +131,7 @@ variable "cache_ttl_seconds" {
 }
 
 variable "stale_ttl_seconds" {
-  description = "Lifetime of the stale copy served (X-Cache: STALE) while the table is throttled."
+  description = "Lifetime of the cached board in memcached: the base the next rebuild patches, and the last board served (X-Cache: STALE) while the table is throttled."
   type        = number
   default     = 86400
 

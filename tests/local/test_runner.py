@@ -33,6 +33,7 @@ from tatourney.table import StatsRow
 from tatourney_local.runner import (
     PROGRAMS,
     Stack,
+    down,
     http_api_event,
     read_pid_file,
     running,
@@ -248,6 +249,9 @@ def runner_up(
         url = output[-1].split(" ", 1)[1].strip()
         yield process, url, read_pid_file(tmp_path / "up.pid")
     finally:
+        # As `make down` does: the runner stops its servers; what it could not stop is stopped
+        # by the PIDs in its PID file. A test that failed midway leaves nothing running either.
+        down(tmp_path)
         if process.poll() is None:
             process.kill()
         process.wait(timeout=30)

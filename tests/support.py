@@ -107,5 +107,5 @@ def load_handler(name: str) -> ModuleType:
     """Import a function's handler module afresh: a cold start with the current environment."""
     module = f"{name}_handler"
     sys.modules.pop(module, None)
-    reset_cold_start_flag()  # Powertools keeps it per process; here a process holds many starts
+    reset_cold_start_flag()  # type: ignore[no-untyped-call]  # Powertools keeps it per process; here a process holds many starts
     return importlib.import_module(module)

@@ -350,7 +350,7 @@ def test_stats_batch_with_insert_modify_remove_invalidates_once_naming_its_playe
     assert int(cache.get(keys.generation)) == generation + 1, "one bump for the whole batch"
     log = ChangeLog.decode(cache.get(keys.log))
     assert log is not None
-    assert log.changed_since(log_before.position) == {"Mark", "Zoe", "Moosa"}
+    assert log.changed_since(log_before.position) == frozenset({"Mark", "Zoe", "Moosa"})
     assert log.seq == log_before.seq + 1, "one log entry for the whole batch"
     assert metrics_of(capfd.readouterr().out)["Invalidations"] == 1
 

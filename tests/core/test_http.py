@@ -37,7 +37,7 @@ values = st.one_of(any_text, long_text, digits, st.sampled_from(["1", "10", "0",
 
 
 def decoded_body(response: dict[str, Any]) -> bytes:
-    body = response["body"].encode()
+    body: bytes = response["body"].encode()
     if response["isBase64Encoded"]:
         body = base64.b64decode(body)
     if response["headers"].get("Content-Encoding") == "gzip":
@@ -87,8 +87,9 @@ def test_any_query_is_a_page_or_a_bad_request(query: dict[str, str]) -> None:
     try:
         page = parse_page(query)
     except BadRequest as error:
-        assert str(error).isascii()
-        assert len(str(error)) < 400
+        message = str(error)
+        assert message.isascii()
+        assert len(message) < 400
         return
     assert 0 <= page.offset <= MAX_OFFSET
     assert 1 <= page.limit <= MAX_LIMIT

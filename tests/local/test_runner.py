@@ -218,7 +218,7 @@ def runner_up(
     """Start `runner up` on free ports with the memcached nodes the test asks for (indirect
     parameter, default 1); yields the process, its URL and its PID file's entries."""
     nodes = str(getattr(request, "param", 1))
-    options = ("--port", "0", "--games-per-minute", "120", "--seed-rounds", "1")
+    options: tuple[str, ...] = ("--port", "0", "--games-per-minute", "120", "--seed-rounds", "1")
     options += ("--memcached-nodes", nodes)
     process = subprocess.Popen(
         runner("up", *options, state_dir=tmp_path),

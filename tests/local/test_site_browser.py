@@ -74,7 +74,7 @@ def test_the_page_shows_ten_players_ranked_by_wins(page: Page, stack: Stack) -> 
     expect(page.locator("#source")).to_have_text(re.compile(r"^(HIT|MISS|STALE)$"))
     expect(page.locator("#latency")).to_have_text(re.compile(r"^\d+ ms$"))
     expect(page.locator("#age")).to_have_text(re.compile(r"^\d+\.\d s$"))
-    expect(page.locator("#page-range")).to_have_text("Players 1–10 of 10")
+    expect(page.locator("#page-range")).to_have_text("Players 1–10 of 10")  # noqa: RUF001 - the page's en dash
     expect(page.get_by_role("button", name="Next")).to_be_disabled()
     expect(page.get_by_role("button", name="Previous")).to_be_disabled()
     # The next poll sends the page's ETag; the board has not changed, so nothing is downloaded.

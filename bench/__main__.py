@@ -4,6 +4,8 @@ save its files, and put the summary between a README's bench-summary markers."""
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 import time
 from datetime import UTC, datetime
@@ -36,7 +38,10 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.readme is not None:
         readme_with_summary(args.readme.read_text(), "")  # no markers: fail before the run
-    results, session = run(plan, progress)
+    # The handlers print an EMF metrics line per request to stdout, as in Lambda: formatted
+    # and written, but not shown here (the run's table is printed afterwards).
+    with open(os.devnull, "w") as discarded, contextlib.redirect_stdout(discarded):
+        results, session = run(plan, progress)
     results = {
         "command": args.command,
         "date": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -1,38 +1,45 @@
 """A MODEL of provisioned read capacity in front of DynamoDB Local, which never throttles.
 
 It is not DynamoDB; it is the arithmetic DynamoDB documents, applied to the read units DynamoDB
-Local reports:
+Local reports, for the two reads a leaderboard makes of the stats table (Scan pages and
+BatchGetItem):
 - a token bucket refills at the provisioned read units per second and keeps at most 300 seconds
   of unused capacity (DynamoDB's burst capacity);
-- a Scan page is admitted while the balance is positive, and debited at once with the least a
-  read can cost (0.5 RCU eventually consistent, 1 strongly), so concurrent pages cannot all
-  slip through one positive balance; the rest of the `ConsumedCapacity` its response reports is
-  charged when it arrives, so one large page can take the balance below zero (the cost of a
-  read is known only once it has read);
-- a page that is not admitted gets DynamoDB's own throttling response
+- a request is admitted while the balance is positive, and debited at once with the least it can
+  cost (a Scan page: one read, 0.5 RCU eventually consistent, 1 strongly; a BatchGetItem: that
+  per key, as each item is charged on its own), so concurrent requests cannot all slip through
+  one positive balance; the rest of the `ConsumedCapacity` its response reports is charged when
+  it arrives, so one large page can take the balance below zero (the cost of a read is known
+  only once it has read);
+- a request that is not admitted gets DynamoDB's own throttling response
   (`ProvisionedThroughputExceededException`) before it is sent, so botocore's retry logic
-  (standard mode: backoff, retry quota, `total_max_attempts`) runs as it would on AWS.
+  (standard mode: backoff, retry quota, `total_max_attempts`) runs as it would on AWS. A
+  BatchGetItem is throttled whole: DynamoDB's partial answer (some keys back as UnprocessedKeys)
+  is not modelled.
 
 It is installed on boto3's default session, so every DynamoDB client created afterwards, the
 handler's own included, shares the one bucket: capacity belongs to the table, not to a client.
-The same hooks meter every Scan of the table (scans, pages, read units, throttled attempts).
+The same hooks meter every read of the table, by operation: full Scans (pages, read units), the
+rebuild's sweep pages, BatchGetItem (requests, players asked for, read units), and the attempts
+the model throttled.
 """
 
 from __future__ import annotations
 
-import json
+import enum
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from botocore.awsrequest import AWSResponse
 
+from tatourney.rebuild import SWEEP_ITEMS
 from tatourney_local.faults import throttling_response
 
 BURST_SECONDS = 300
-RESERVED_KEY = "bench_reserved_read_units"  # in botocore's per-call context
+READ_KEY = "bench_read"  # in botocore's per-call context: what the call reads, and its reserve
 
 
 def least_read_units(consistent_read: bool) -> float:
@@ -76,14 +83,39 @@ class TokenBucket:
             self._balance -= units
 
 
-@dataclass(frozen=True)
-class ScanMeter:
-    """What the table served to Scans since the meter was last read."""
+class ReadKind(enum.StrEnum):
+    SCAN = "scan"  # a page of a Scan that reads the table (uncached, seed-cache, a full rebuild)
+    SWEEP = "sweep"  # a page of SWEEP_ITEMS rows: the patch's backstop (rebuild.py)
+    BATCH_GET = "batch_get"  # BatchGetItem of named players: the patch
 
-    scans: int = 0  # Scan operations started (first pages), throttled or not
-    pages: int = 0  # pages read
-    read_units: float = 0.0  # ConsumedCapacity of those pages
-    throttled_attempts: int = 0  # attempts answered with the modelled throttling
+
+@dataclass(frozen=True)
+class Read:
+    """One call's read of the table, as the hooks classify it before it is sent."""
+
+    kind: ReadKind
+    reserve: float  # debited on admission: the least the call can cost
+    keys: int = 0  # players asked for (BatchGetItem)
+    first_page: bool = False  # a Scan that starts at the table's start
+
+
+@dataclass(frozen=True)
+class TableMeter:
+    """What the table served since the meter was last read."""
+
+    scans: int = 0  # Scans started (first pages, sweeps excluded), throttled or not
+    scan_pages: int = 0
+    scan_read_units: float = 0.0
+    sweep_pages: int = 0
+    sweep_read_units: float = 0.0
+    batch_gets: int = 0  # BatchGetItem requests answered
+    players_read: int = 0  # keys those requests asked for
+    batch_get_read_units: float = 0.0
+    throttled_attempts: int = 0  # attempts answered with the modelled throttling, any kind
+
+    @property
+    def read_units(self) -> float:
+        return self.scan_read_units + self.sweep_read_units + self.batch_get_read_units
 
 
 class ProvisionedCapacity:
@@ -92,14 +124,15 @@ class ProvisionedCapacity:
     def __init__(self, table_name: str) -> None:
         self._table_name = table_name
         self._bucket: TokenBucket | None = None
-        self._meter = ScanMeter()
+        self._meter = TableMeter()
         self._lock = threading.Lock()
 
     def install(self, events: Any) -> None:
         """Hook into a botocore event emitter (a session's: clients created later copy it)."""
-        events.register("before-parameter-build.dynamodb.Scan", self._count_scan)
-        events.register("before-send.dynamodb.Scan", self._admit)
-        events.register("after-call.dynamodb.Scan", self._charge)
+        for operation in ("Scan", "BatchGetItem"):
+            events.register(f"before-parameter-build.dynamodb.{operation}", self._classify)
+            events.register(f"before-send.dynamodb.{operation}", self._admit)
+            events.register(f"after-call.dynamodb.{operation}", self._charge)
 
     def provision(self, read_units_per_second: float | None, balance: float = 0.0) -> None:
         """Model a provisioned table from now on; None lifts the model (DynamoDB Local as is)."""
@@ -107,49 +140,63 @@ class ProvisionedCapacity:
             None if read_units_per_second is None else TokenBucket(read_units_per_second, balance)
         )
 
-    def take_meter(self) -> ScanMeter:
+    def take_meter(self) -> TableMeter:
         """The meter's figures since the last call, and a fresh meter."""
         with self._lock:
-            taken, self._meter = self._meter, ScanMeter()
+            taken, self._meter = self._meter, TableMeter()
         return taken
 
-    def _add(
-        self, scans: int = 0, pages: int = 0, read_units: float = 0.0, throttled: int = 0
-    ) -> None:
+    def _add(self, **counts: float) -> None:
         with self._lock:
             meter = self._meter
-            self._meter = ScanMeter(
-                scans=meter.scans + scans,
-                pages=meter.pages + pages,
-                read_units=meter.read_units + read_units,
-                throttled_attempts=meter.throttled_attempts + throttled,
+            self._meter = replace(
+                meter, **{name: getattr(meter, name) + value for name, value in counts.items()}
             )
 
-    def _count_scan(self, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
-        if params.get("TableName") != self._table_name:
+    def _classify(
+        self, params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any
+    ) -> None:
+        least = least_read_units(bool(params.get("ConsistentRead")))
+        if model.name == "Scan":
+            if params.get("TableName") != self._table_name:
+                return
+            kind = ReadKind.SWEEP if params.get("Limit") == SWEEP_ITEMS else ReadKind.SCAN
+            first = "ExclusiveStartKey" not in params
+            context[READ_KEY] = Read(kind, least, first_page=first)
+            if kind is ReadKind.SCAN and first:
+                self._add(scans=1)
             return
-        context[RESERVED_KEY] = least_read_units(bool(params.get("ConsistentRead")))
-        if "ExclusiveStartKey" not in params:
-            self._add(scans=1)
+        request = params.get("RequestItems", {}).get(self._table_name)
+        if request is not None:
+            keys = len(request.get("Keys", []))
+            least = least_read_units(bool(request.get("ConsistentRead")))
+            context[READ_KEY] = Read(ReadKind.BATCH_GET, least * keys, keys=keys)
 
     def _admit(self, request: Any, **_: Any) -> AWSResponse | None:
         bucket = self._bucket
-        if bucket is None:
+        read = (request.context or {}).get(READ_KEY)
+        if bucket is None or read is None or bucket.admit(read.reserve):
             return None
-        body = json.loads(request.body)
-        if body.get("TableName") != self._table_name:
-            return None
-        if bucket.admit(least_read_units(bool(body.get("ConsistentRead")))):
-            return None
-        self._add(throttled=1)
+        self._add(throttled_attempts=1)
         return throttling_response(request.url)
 
     def _charge(self, parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
-        consumed = parsed.get("ConsumedCapacity") or {}
-        if consumed.get("TableName") != self._table_name:
-            return  # a throttled answer (nothing read), or another table
-        units = float(consumed.get("CapacityUnits", 0.0))
-        self._add(pages=1, read_units=units)
+        read: Read | None = context.get(READ_KEY)
+        consumed = parsed.get("ConsumedCapacity")
+        if read is None or consumed is None:
+            return  # another table, or a throttled answer (nothing read)
+        answers = consumed if isinstance(consumed, list) else [consumed]
+        units = sum(
+            float(answer.get("CapacityUnits", 0.0))
+            for answer in answers
+            if answer.get("TableName") == self._table_name
+        )
+        if read.kind is ReadKind.SCAN:
+            self._add(scan_pages=1, scan_read_units=units)
+        elif read.kind is ReadKind.SWEEP:
+            self._add(sweep_pages=1, sweep_read_units=units)
+        else:
+            self._add(batch_gets=1, players_read=read.keys, batch_get_read_units=units)
         bucket = self._bucket
         if bucket is not None:
-            bucket.charge(units - context.get(RESERVED_KEY, 0.0))
+            bucket.charge(units - read.reserve)

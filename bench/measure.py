@@ -2,28 +2,39 @@
 
 from __future__ import annotations
 
-import json
+import gc
 import queue
 import threading
 import time
+import tracemalloc
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from pymemcache.client.base import Client
 
-from bench.capacity import ScanMeter
-from bench.modes import CacheAdmin, Container, Mode, Response
+from bench.capacity import TableMeter
+from bench.modes import CacheAdmin, Container, Mode, Response, site_request
 from bench.stack import Change, Changes, Stack
-from tatourney.leaderboard import Served
+from tatourney.board import MEMORY_PAGES, RenderedBoard, decode
+from tatourney.leaderboard import Served, Source
+from tatourney.responses import DEFAULT_LIMIT, MAX_LIMIT, Page, leaderboard_response
 
 PROVISIONED_READ_UNITS = 1.0
 FRESH_WITHIN_SECONDS = 5.0
+RAW_SMALL_VALUE_BYTES = 100  # the issue's yardstick for a hit: a raw get of a 100-byte value
 
 
 def outcome(response: Response) -> str:
-    """`200 HIT`, `200 MISS`, `200 STALE`, `503`, `500`."""
+    """`200 HIT`, `200 MISS`, `200 STALE`, `304 HIT`, `503`."""
     return f"{response.status} {response.cache}".strip()
+
+
+def play(changes: Changes, admin: CacheAdmin, mode: Mode) -> Change:
+    """One game, its stream batch, and the mode's invalidation of it."""
+    change = changes.write()
+    admin.invalidate(mode, changes.next_event())
+    return change
 
 
 @dataclass(frozen=True)
@@ -34,8 +45,8 @@ class SteadyRun:
     hit_latencies_ms: list[float]  # of the requests answered from the cache
     outcomes: dict[str, int]
     changes: int
-    meter: ScanMeter
-    body_bytes: int
+    meter: TableMeter
+    wire_bytes: int  # of the answer to the site's request (gzip)
 
     @property
     def requests(self) -> int:
@@ -54,19 +65,23 @@ def steady_state(
     change_every: int,
 ) -> SteadyRun:
     admin.empty(mode)
-    container.use(mode)
-    body_bytes = len(container.get_stats().body.encode())  # warm: connections open, cache full
+    container.start(mode)
+    wire_bytes = len(container.get_stats().wire)  # warm: connections open, board cached
     stack.capacity.take_meter()
     latencies: list[float] = []
     hits: list[float] = []
     outcomes: Counter[str] = Counter()
     changed = 0
     deadline = time.monotonic() + max_seconds
+    # A slow mode (a scan per request) still sees a few changes: one at most this far apart.
+    change_within = max_seconds / 4
+    last_change = time.monotonic()
     while len(latencies) < max_requests and time.monotonic() < deadline:
-        if latencies and len(latencies) % change_every == 0:  # each change is read after
-            changes.write()
-            admin.invalidate(mode, changes.next_event())
+        due = len(latencies) % change_every == 0 or time.monotonic() - last_change > change_within
+        if latencies and due:  # each change is read after
+            play(changes, admin, mode)
             changed += 1
+            last_change = time.monotonic()
         started = time.perf_counter()
         response = container.get_stats()
         latencies.append((time.perf_counter() - started) * 1000)
@@ -74,11 +89,61 @@ def steady_state(
         if response.cache == "HIT":
             hits.append(latencies[-1])
     meter = stack.capacity.take_meter()
-    return SteadyRun(latencies, hits, dict(outcomes), changed, meter, body_bytes)
+    return SteadyRun(latencies, hits, dict(outcomes), changed, meter, wire_bytes)
+
+
+# The site's request three ways: what a first visit (or a changed board) gets, the same without
+# compression, and a poll of an unchanged board (the site sends the ETag it holds); and the
+# yardstick, a raw memcached get of a 100-byte value.
+HIT_VARIANTS = ("gzip", "identity", "304")
+RAW_SMALL_GET = "raw get"
+# The handler's `respond` alone (the cache protocol and the HTTP answer, without the decorators,
+# the log line and the metrics around it): where a hit's time goes.
+RESPOND_ONLY = "respond only"
+
+
+def hit_variants(
+    container: Container, stack: Stack, count: int, max_seconds: float
+) -> dict[str, list[float]]:
+    """Latencies (ms) of hits of each variant and of the raw get, interleaved so that all meet
+    the same conditions (this shared machine's loopback latency drifts by 3x over seconds); the
+    container already serves a board."""
+    etag = container.get_stats().etag
+    events = {
+        "gzip": site_request(),
+        "identity": site_request(accept_gzip=False),
+        "304": site_request(if_none_match=etag),
+    }
+    client = Client(("127.0.0.1", stack.memcached.port), no_delay=True, timeout=2)
+    names = (*HIT_VARIANTS, RESPOND_ONLY, RAW_SMALL_GET)
+    latencies: dict[str, list[float]] = {name: [] for name in names}
+    try:
+        client.set("bench:raw", b"x" * RAW_SMALL_VALUE_BYTES, expire=0)
+        deadline = time.monotonic() + max_seconds
+        for _ in range(count):
+            if time.monotonic() > deadline:
+                break
+            for variant in HIT_VARIANTS:
+                started = time.perf_counter()
+                response = container.get_stats(events[variant])
+                elapsed = (time.perf_counter() - started) * 1000
+                if response.cache == "HIT":
+                    latencies[variant].append(elapsed)
+            started = time.perf_counter()
+            cache = container.respond(events["gzip"])
+            elapsed = (time.perf_counter() - started) * 1000
+            if cache == "HIT":
+                latencies[RESPOND_ONLY].append(elapsed)
+            started = time.perf_counter()
+            client.get("bench:raw")
+            latencies[RAW_SMALL_GET].append((time.perf_counter() - started) * 1000)
+    finally:
+        client.close()
+    return latencies
 
 
 def raw_gets(stack: Stack, value_bytes: int, max_gets: int, max_seconds: float) -> list[float]:
-    """The floor: a plain memcached get of a value as large as the response body."""
+    """A plain memcached get of a value of `value_bytes`, on a client like the handler's."""
     client = Client(("127.0.0.1", stack.memcached.port), no_delay=True, timeout=2)
     try:
         client.set("bench:raw", b"x" * value_bytes, expire=0)
@@ -94,18 +159,108 @@ def raw_gets(stack: Stack, value_bytes: int, max_gets: int, max_seconds: float) 
 
 
 @dataclass(frozen=True)
+class CatchUp:
+    """After a game, in milliseconds: the rebuild in the container that takes the lease, and the
+    first hit of another warm container, which gets the new board from memcached and decodes it
+    (every container does, once per change)."""
+
+    rebuild_ms: list[float]
+    other_container_first_hit_ms: list[float]
+
+
+def catch_up(
+    containers: list[Container], changes: Changes, admin: CacheAdmin, games: int
+) -> CatchUp:
+    builder, other = containers[:2]
+    admin.empty(Mode.TATOURNEY)
+    for container in (builder, other):
+        container.start(Mode.TATOURNEY)
+        container.get_stats()
+    rebuilds: list[float] = []
+    first_hits: list[float] = []
+    for _ in range(games):
+        play(changes, admin, Mode.TATOURNEY)
+        for container, into in ((builder, rebuilds), (other, first_hits)):
+            started = time.perf_counter()
+            container.get_stats()
+            into.append((time.perf_counter() - started) * 1000)
+    return CatchUp(rebuilds, first_hits)
+
+
+@dataclass(frozen=True)
+class PollBytes:
+    """What the site's poll carries, through the handler (bytes of the body as sent)."""
+
+    unchanged_status: int  # with If-None-Match of the current board
+    unchanged_body_bytes: int
+    changed_status: int  # with If-None-Match of the board before a change
+    changed_gzip_bytes: int | None  # None: not compressed (a body under GZIP_FROM_BYTES)
+    changed_identity_bytes: int
+
+
+def poll_bytes(container: Container, changes: Changes, admin: CacheAdmin) -> PollBytes:
+    container.start(Mode.TATOURNEY)
+    held = container.get_stats().etag
+    unchanged = container.get_stats(site_request(if_none_match=held))
+    play(changes, admin, Mode.TATOURNEY)
+    changed_gzip = container.get_stats(site_request(if_none_match=held))
+    changed_identity = container.get_stats(site_request(accept_gzip=False, if_none_match=held))
+    return PollBytes(
+        unchanged.status,
+        len(unchanged.wire),
+        changed_gzip.status,
+        len(changed_gzip.wire) if changed_gzip.gzipped else None,
+        len(changed_identity.wire),
+    )
+
+
+@dataclass(frozen=True)
+class ContainerMemory:
+    """Python heap a warm container holds for its board (tracemalloc), in bytes."""
+
+    board: int  # the RenderedBoard decoded from the cached value: rows and digest
+    default_page: int  # plus the site's page, rendered and gzipped, as kept after a request
+    pages_bound: int  # plus MEMORY_PAGES pages of MAX_LIMIT players each, gzipped: the bound
+    cached_value_bytes: int  # the encoded board in memcached (not in the container)
+
+
+def container_memory(admin: CacheAdmin) -> ContainerMemory:
+    """What the board a container keeps costs it: measured on the board cached now."""
+    value = admin.cache.get(admin.keys.board)
+    if value is None:
+        raise RuntimeError("no board cached to measure")
+    gc.collect()
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        entry = decode(value)
+        if entry is None:
+            raise RuntimeError("the cached board does not decode")
+        board = RenderedBoard(entry)
+        del entry
+        board_bytes = tracemalloc.get_traced_memory()[0] - base
+        served = Served(board, Source.HIT)
+        leaderboard_response(served, Page(0, DEFAULT_LIMIT), None, "gzip")
+        default_bytes = tracemalloc.get_traced_memory()[0] - base
+        step = max(1, (board.total - MAX_LIMIT) // MEMORY_PAGES)
+        for index in range(MEMORY_PAGES):
+            leaderboard_response(served, Page(index * step, MAX_LIMIT), None, "gzip")
+        bound_bytes = tracemalloc.get_traced_memory()[0] - base
+    finally:
+        tracemalloc.stop()
+    return ContainerMemory(board_bytes, default_bytes, bound_bytes, len(value))
+
+
+@dataclass(frozen=True)
 class HerdRun:
     readers: int
-    scans: int
+    meter: TableMeter  # what the herd read from the table
     answers: list[tuple[str, float]]  # outcome and latency (ms) of each reader
     seconds: float
 
 
-def herd(containers: list[Container], mode: Mode, stack: Stack, admin: CacheAdmin) -> HerdRun:
-    """N containers read at once on a cold cache; how many of them scanned the table."""
-    admin.empty(mode)
-    for container in containers:
-        container.use(mode)
+def _at_once(containers: list[Container], stack: Stack) -> HerdRun:
+    """Every container sends the site's request at the same moment."""
     start = threading.Barrier(len(containers))
     answers: list[tuple[str, float]] = [("no answer", 0.0)] * len(containers)
 
@@ -123,12 +278,34 @@ def herd(containers: list[Container], mode: Mode, stack: Stack, admin: CacheAdmi
     for thread in threads:
         thread.join(timeout=120)
     seconds = time.perf_counter() - started
-    return HerdRun(len(containers), stack.capacity.take_meter().scans, answers, seconds)
+    return HerdRun(len(containers), stack.capacity.take_meter(), answers, seconds)
+
+
+def herd(containers: list[Container], mode: Mode, stack: Stack, admin: CacheAdmin) -> HerdRun:
+    """N containers that have served nothing read at once on a cold cache (a deploy, a new
+    cache node): what they read from the table."""
+    admin.empty(mode)
+    for container in containers:
+        container.start(mode)
+    return _at_once(containers, stack)
+
+
+def herd_after_change(
+    containers: list[Container], mode: Mode, stack: Stack, changes: Changes, admin: CacheAdmin
+) -> HerdRun:
+    """N warm containers, each holding the current board, read at once right after one change
+    and its invalidation: what they read from the table."""
+    admin.empty(mode)
+    for container in containers:
+        container.start(mode)
+        container.get_stats()  # the first builds the board; the others get it from the cache
+    play(changes, admin, mode)
+    return _at_once(containers, stack)
 
 
 @dataclass(frozen=True)
 class FreshnessTrial:
-    """Milliseconds from the write: its stream record read, its invalidation done, and the
+    """Milliseconds from the write: its stream records read, its invalidation done, and the
     first read that showed it (None: not within FRESH_WITHIN_SECONDS)."""
 
     stream_ms: float | None
@@ -144,10 +321,10 @@ def freshness(
     admin: CacheAdmin,
     trials: int,
 ) -> list[FreshnessTrial]:
-    """Write, then (cached modes) stream record -> invalidation -> read until the change shows.
+    """A game, then (cached modes) stream records -> invalidation -> read until it shows.
     Uncached needs no invalidation: it reads right after the write."""
     admin.empty(mode)
-    container.use(mode)
+    container.start(mode)
     results = []
     for _ in range(trials):
         container.get_stats()  # the current board is cached
@@ -180,8 +357,8 @@ def _read_until_shown(
 
 @dataclass(frozen=True)
 class RaceRun:
-    """A reader scans; a change is written and invalidated; the reader stores what it read.
-    `stale_reads` of the `followups` reads after it served the board from before the change."""
+    """A reader reads the table; a game is played and invalidated; the reader stores what it
+    read. `stale_reads` of the `followups` reads after it served the board from before."""
 
     racer_read_old: bool
     followups: int
@@ -198,15 +375,12 @@ def stale_race(
     admin.empty(mode)
     changed: list[Change] = []
 
-    def write_and_invalidate() -> None:
-        changed.append(changes.write())
-        admin.invalidate(mode, changes.next_event())
+    def play_meanwhile() -> None:
+        changed.append(play(changes, admin, mode))
 
-    answer = container.racing_reader(mode, write_and_invalidate).read()
-    racer_read_old = isinstance(answer, Served) and not changed[0].among(
-        json.loads(answer.board.players_json)
-    )
-    container.use(mode)
+    answer = container.racing_reader(mode, play_meanwhile).read()
+    racer_read_old = isinstance(answer, Served) and not changed[0].among(answer.board.players())
+    container.start(mode)
     stale = 0
     for _ in range(followups):
         response = container.get_stats()
@@ -225,7 +399,7 @@ class LoadRun:
     latencies_ms: list[float]
     outcomes: dict[str, int]
     changes: int
-    meter: ScanMeter
+    meter: TableMeter
 
     @property
     def requests(self) -> int:
@@ -244,13 +418,17 @@ def offered_load(
     change_every_seconds: float,
 ) -> LoadRun:
     """`rate` GET /stats per second for `seconds`, arrivals on a fixed schedule whether or not
-    earlier ones finished (a container per request in flight, like Lambda's scaling), and a
-    change every `change_every_seconds`, all against a 1-RCU table with no burst left."""
+    earlier ones finished (a container per request in flight, like Lambda's scaling; the most
+    recently used idle container takes the next request, as Lambda reuses warm ones rather
+    than spreading requests over every container it ever started), and a game
+    every `change_every_seconds`, all against a 1-RCU table with no burst left. It starts from
+    the steady state of a deployed site: the board is cached (the containers get it from
+    memcached on their first request) and the table has no read capacity banked."""
     admin.empty(mode)
     for container in containers:
-        container.use(mode)
+        container.start(mode)
     containers[0].get_stats()  # the board is cached before the load starts
-    idle: queue.Queue[Container] = queue.Queue()
+    idle: queue.LifoQueue[Container] = queue.LifoQueue()
     for container in containers:
         idle.put(container)
     stop = threading.Event()
@@ -258,8 +436,7 @@ def offered_load(
 
     def keep_changing() -> None:
         while not stop.wait(change_every_seconds):
-            changes.write()
-            admin.invalidate(mode, changes.next_event())
+            play(changes, admin, mode)
             changed[0] += 1
 
     def request(scheduled: float) -> tuple[float, str]:

@@ -14,8 +14,8 @@ COLOURS = {
     "uncached": "#d62728",
     "seed-cache": "#ff7f0e",
     "tatourney": "#1f77b4",
-    "raw memcached get": "#7f7f7f",
 }
+RAW_COLOUR = "#7f7f7f"
 
 
 def plot_latencies(latencies: dict[str, dict[str, list[float]]], path: Path, title: str) -> None:
@@ -33,8 +33,8 @@ def plot_latencies(latencies: dict[str, dict[str, list[float]]], path: Path, tit
                 shares,
                 where="post",
                 label=name,
-                color=COLOURS.get(name),
-                linestyle="--" if name == "raw memcached get" else "-",
+                color=COLOURS.get(name, RAW_COLOUR),
+                linestyle="--" if name.startswith("raw") else "-",
             )
         counts = " / ".join(str(len(values)) for values in latencies[players].values())
         axis.set_title(f"{int(players):,} players\n(requests: {counts})", fontsize="medium")

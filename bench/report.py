@@ -1,8 +1,9 @@
-"""The results as a table on stdout, latest.json, a Markdown summary for the README, and a plot."""
+"""The results as tables on stdout, latest.json, a Markdown summary for the README, and a plot."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,11 +13,17 @@ from bench.plot import plot_latencies
 __all__ = ["describe_machine", "print_table", "summary_markdown", "write_outputs"]
 
 MODES = ("uncached", "seed-cache", "tatourney")
+CACHED_MODES = ("seed-cache", "tatourney")
+TARGET_PLAYERS = 10_000  # the issue's load target is stated at this size
+MAX_STALE_SHARE = 0.01
+MAX_HIT_RATIO = 3.0
+MAX_READ_UNITS_PER_CHANGED_PLAYER = 1.0
 MODEL_NOTE = (
     "Throttling is a MODEL: DynamoDB Local never throttles, so a token bucket (1 RCU per second, "
     "up to 300 s of unused capacity, empty at the start) is charged with the ConsumedCapacity "
-    "DynamoDB Local reports and answers ProvisionedThroughputExceededException through botocore, "
-    "whose own retries then run (bench/capacity.py)."
+    "DynamoDB Local reports for each Scan page and BatchGetItem, and answers "
+    "ProvisionedThroughputExceededException through botocore, whose own retries then run "
+    "(bench/capacity.py)."
 )
 
 
@@ -29,7 +36,18 @@ def _number(value: Any, digits: int = 1) -> str:
 
 
 def _share(value: float) -> str:
-    return f"{100 * value:.0f}%"
+    return f"{100 * value:.1f}%" if 0 < value < 0.1 else f"{100 * value:.0f}%"
+
+
+def _ratio(numerator: float | None, denominator: float | None) -> str:
+    if not numerator or not denominator:
+        return "-"
+    ratio = numerator / denominator
+    return f"{ratio:,.0f}x" if ratio >= 10 else f"{ratio:.1f}x"
+
+
+def _met(ok: bool) -> str:
+    return "met" if ok else "**missed**"
 
 
 def _machine_line(results: dict[str, Any]) -> str:
@@ -40,8 +58,88 @@ def _machine_line(results: dict[str, Any]) -> str:
     )
 
 
+def _size(results: dict[str, Any], players: int) -> dict[str, Any] | None:
+    return next((size for size in results["sizes"] if size["players"] == players), None)
+
+
+def _targets_table(results: dict[str, Any]) -> list[list[str]]:
+    """Each target of the issue with its measured figure, and whether it is met."""
+    plan = results["plan"]
+    rows = [["target", "players", "measured", "met"]]
+    for size in results["sizes"]:
+        steady = size["modes"]["tatourney"]["steady"]
+        per_player = steady["read_units_per_changed_player"]
+        rows.append(
+            [
+                "read units per change <= 1 per changed player",
+                f"{size['players']:,}",
+                f"{_number(steady['read_units_per_change'], 2)} RCU per game of 2 players = "
+                f"{_number(per_player, 2)} per player",
+                _met(per_player is not None and per_player <= MAX_READ_UNITS_PER_CHANGED_PLAYER),
+            ]
+        )
+    for size in results["sizes"]:
+        hit = size["hit_vs_raw_small_get"]
+        rows.append(
+            [
+                f"handler HIT p50 <= {MAX_HIT_RATIO:g}x a raw get of a 100-byte value",
+                f"{size['players']:,}",
+                f"{_number(hit['hit_p50_ms'], 3)} vs {_number(hit['raw_get_p50_ms'], 3)} ms "
+                f"= {hit['ratio']}x",
+                _met(hit["ratio"] is not None and hit["ratio"] <= MAX_HIT_RATIO),
+            ]
+        )
+    size = _size(results, TARGET_PLAYERS)
+    if size is not None:
+        load = size["modes"]["tatourney"]["load"]
+        condition = (
+            f"{plan['load_rps']:g} req/s, a game every {plan['load_change_every_seconds']:g} s, "
+            "1 RCU (model)"
+        )
+        errors = round(load["error_share"] * load["requests"])
+        stale = load["outcomes"].get("200 STALE", 0)
+        polls = size["poll_bytes"]
+        rows += [
+            [
+                f"{condition}: <= 1% STALE",
+                f"{TARGET_PLAYERS:,}",
+                f"{_share(load['stale_share'])} ({stale} of {load['requests']})",
+                _met(load["stale_share"] <= MAX_STALE_SHARE),
+            ],
+            [
+                f"{condition}: 0 5xx",
+                f"{TARGET_PLAYERS:,}",
+                f"{errors} of {load['requests']}",
+                _met(errors == 0),
+            ],
+            [
+                "an unchanged poll is a 304 with an empty body",
+                f"{TARGET_PLAYERS:,}",
+                f"{polls['unchanged_status']}, {polls['unchanged_body_bytes']} bytes",
+                _met(polls["unchanged_status"] == 304 and polls["unchanged_body_bytes"] == 0),
+            ],
+        ]
+    return rows
+
+
+def _reads_per_change(steady: dict[str, Any]) -> str:
+    """The table reads of the latency loop, per change: full-Scan pages, players read by
+    BatchGetItem, sweep pages."""
+    table, changes = steady["table"], steady["changes"]
+    if not changes:
+        return "-"
+    parts = []
+    if table["scan_pages"]:
+        parts.append(f"{_number(table['scan_pages'] / changes)} scan pages")
+    if table["players_read"]:
+        parts.append(f"{_number(table['players_read'] / changes)} players")
+    if table["sweep_pages"]:
+        parts.append(f"{_number(table['sweep_pages'] / changes)} sweep pages")
+    return " + ".join(parts) or "none"
+
+
 def _cost_table(results: dict[str, Any]) -> list[list[str]]:
-    """Latency and what each request costs the table; the raw memcached get as the floor."""
+    """Latency and what each change costs the table."""
     rows = [
         [
             "players",
@@ -51,56 +149,128 @@ def _cost_table(results: dict[str, Any]) -> list[list[str]]:
             "p99 ms",
             "hit p50 ms",
             "req/s, 1 container",
-            "scans / 1k req",
+            "table reads per change",
+            "RCU per change",
+            "RCU per changed player",
             "RCU / 1k req",
             "req/s at 1 RCU (model)",
         ]
     ]
     for size in results["sizes"]:
-        players = f"{size['players']:,}"
         for mode in MODES:
             steady = size["modes"][mode]["steady"]
             latency = steady["latency_ms"]
             rows.append(
                 [
-                    players,
+                    f"{size['players']:,}",
                     mode,
                     _number(latency["p50"], 2),
                     _number(latency["p95"], 2),
                     _number(latency["p99"], 2),
                     _number(steady["hit_latency_ms"]["p50"], 2),
                     _number(steady["requests_per_second"], 0),
-                    _number(steady["scans_per_1000_requests"]),
+                    _reads_per_change(steady),
+                    _number(steady["read_units_per_change"], 2),
+                    _number(steady["read_units_per_changed_player"], 2),
                     _number(steady["read_units_per_1000_requests"]),
                     _number(steady["sustained_rps_at_1_rcu"], 3),
                 ]
             )
-        raw = size["raw_get_ms"]
-        body = size["modes"]["tatourney"]["steady"]["body_bytes"]
+    return rows
+
+
+def _hits_table(results: dict[str, Any]) -> list[list[str]]:
+    """Hits of the site's request three ways, against the raw gets."""
+    rows = [
+        [
+            "players",
+            "mode",
+            "hit p50 ms: gzip",
+            "identity",
+            "304 (If-None-Match)",
+            "respond only (gzip)",
+            "raw get of 100 B, interleaved",
+            "hit / raw get",
+            "raw get of the cached board",
+        ]
+    ]
+    for size in results["sizes"]:
+        board = size["raw_get_ms"]["board"]
+        for mode in CACHED_MODES:
+            hits = size["modes"][mode]["hits"]
+            rows.append(
+                [
+                    f"{size['players']:,}",
+                    mode,
+                    _number(hits["gzip"]["p50"], 3),
+                    _number(hits["identity"]["p50"], 3),
+                    _number(hits["304"]["p50"], 3),
+                    _number(hits["respond only"]["p50"], 3),
+                    _number(hits["raw get"]["p50"], 3),
+                    _ratio(hits["gzip"]["p50"], hits["raw get"]["p50"]),
+                    f"{_number(board['p50'], 3)} ms ({board['value_bytes']:,} B)",
+                ]
+            )
+    return rows
+
+
+def _kib(value: float | None) -> str:
+    return "-" if value is None else f"{value / 1024:,.1f} KiB"
+
+
+def _bytes_table(results: dict[str, Any]) -> list[list[str]]:
+    """What a poll carries, and what a warm container keeps for its board."""
+    rows = [
+        [
+            "players",
+            "unchanged poll",
+            "changed poll: gzip",
+            "identity",
+            "board in memcached",
+            "container: board",
+            "+ the site's page",
+            "bound: + 64 pages of 1,000",
+            "after a game: rebuild, ms",
+            "another container's first hit, ms",
+        ]
+    ]
+    for size in results["sizes"]:
+        polls, memory = size["poll_bytes"], size["container_memory_bytes"]
+        gzipped = polls["changed_gzip_bytes"]
         rows.append(
             [
-                players,
-                f"raw memcached get, {body:,} B",
-                _number(raw["p50"], 3),
-                _number(raw["p95"], 3),
-                _number(raw["p99"], 3),
-                *["-"] * 5,
+                f"{size['players']:,}",
+                f"{polls['unchanged_status']}, {polls['unchanged_body_bytes']} B",
+                "not compressed (< 1 KB)" if gzipped is None else f"{gzipped:,} B",
+                f"{polls['changed_identity_bytes']:,} B",
+                _kib(memory["cached_value_bytes"]),
+                _kib(memory["board"]),
+                _kib(memory["default_page"]),
+                _kib(memory["pages_bound"]),
+                _number(size["after_a_game_ms"]["rebuild"]["p50"], 2),
+                _number(size["after_a_game_ms"]["other_container_first_hit"]["p50"], 2),
             ]
         )
     return rows
 
 
+def _herd_cells(herds: dict[str, Any], cell: Callable[[dict[str, Any]], str]) -> str:
+    return " / ".join("-" if "skipped" in herd else cell(herd) for herd in herds.values())
+
+
 def _behaviour_table(results: dict[str, Any]) -> list[list[str]]:
-    """Freshness, the stale-set race, cold readers, and the 1-RCU table under load."""
+    """Freshness, the stale-set race, herds, and the 1-RCU table under load."""
     plan = results["plan"]
-    load = f"{plan['load_rps']:.0f} req/s, a change every {plan['load_change_every_seconds']:g} s"
+    load = f"{plan['load_rps']:g} req/s, a game every {plan['load_change_every_seconds']:g} s"
+    readers = " / ".join(str(n) for n in plan["herd_readers"])
     rows = [
         [
             "players",
             "mode",
             "write -> fresh read, ms",
             "stale reads after the race",
-            "scans by " + " / ".join(str(n) for n in plan["herd_readers"]) + " cold readers",
+            f"full scans by {readers} cold readers",
+            f"scans + BatchGetItems by {readers} readers after a game",
             f"{load}: 5xx (model)",
             "STALE",
             "fresh answers/s",
@@ -110,13 +280,17 @@ def _behaviour_table(results: dict[str, Any]) -> list[list[str]]:
         for mode in MODES:
             figures = size["modes"][mode]
             race = figures.get("race")
+            after = figures.get("herd_after_change")
             rows.append(
                 [
                     f"{size['players']:,}",
                     mode,
                     _number(figures["freshness"]["median_fresh_ms"]),
                     f"{race['stale_reads']} of {race['followups']}" if race else "n/a",
-                    " / ".join(str(h.get("scans", "-")) for h in figures["herd"].values()),
+                    _herd_cells(figures["herd"], lambda h: str(h["scans"])),
+                    _herd_cells(after, lambda h: f"{h['scans']}+{h['batch_gets']}")
+                    if after
+                    else "as cold",
                     _share(figures["load"]["error_share"]),
                     _share(figures["load"]["stale_share"]),
                     _number(figures["load"]["served_fresh_rps"]),
@@ -141,76 +315,109 @@ def _markdown(rows: list[list[str]]) -> str:
 
 def _sizes_line(results: dict[str, Any]) -> str:
     return "; ".join(
-        f"{size['players']:,} players: a full scan reads {size['scan_read_units']} RCU "
+        f"{size['players']:,} players: a full Scan reads {size['scan_read_units']} RCU "
         f"(items of {size['item_bytes']} B)"
         for size in results["sizes"]
     )
 
 
+def _hit_lines(results: dict[str, Any]) -> list[str]:
+    """Where a hit's time goes: the handler's `respond` (the protocol and the HTTP answer)
+    against the raw get, and the rest (Powertools: decorators, the log line, the EMF line)."""
+    lines = []
+    for size in results["sizes"]:
+        hits = size["modes"]["tatourney"]["hits"]
+        hit, respond, raw = (hits[name]["p50"] for name in ("gzip", "respond only", "raw get"))
+        if not (hit and respond and raw):
+            continue
+        lines.append(
+            f"- **{size['players']:,} players**: a hit takes {_number(hit, 3)} ms; the handler's "
+            f"`respond` alone (the cache protocol and the HTTP answer) {_number(respond, 3)} ms "
+            f"= {_ratio(respond, raw)} the raw get ({_number(raw, 3)} ms); the other "
+            f"{_number(hit - respond, 3)} ms are the Powertools decorators, the log line and the "
+            "EMF metrics line around it."
+        )
+    return lines
+
+
+def _cold_start_lines(results: dict[str, Any]) -> list[str]:
+    lines = []
+    for size in results["sizes"]:
+        cold = size["cold_start"]
+        if not cold:
+            continue
+        lines.append(
+            f"- **{size['players']:,} players**: tatourney's full Scan read "
+            f"{_number(cold['full_scan_read_units'])} RCU in {cold['full_scan_pages']} page"
+            f"{'s' if cold['full_scan_pages'] != 1 else ''} "
+            f"(measured); at 1 RCU that is about {_number(cold['seconds_to_first_board_no_burst'])}"
+            f" s to the first board with nothing banked, "
+            f"{_number(cold['seconds_to_first_board_full_burst'])} s with 300 s of burst banked "
+            "(computed)."
+        )
+    return lines
+
+
+def _tables(results: dict[str, Any]) -> list[tuple[str, list[list[str]]]]:
+    return [
+        ("Targets (issue 11)", _targets_table(results)),
+        ("Latency and what a change costs the table", _cost_table(results)),
+        ("Hits: the site's request three ways, against memcached itself", _hits_table(results)),
+        (
+            "Bytes per poll; a warm container's memory and its work after a game",
+            _bytes_table(results),
+        ),
+        ("Freshness, races, herds, and the 1-RCU table under load", _behaviour_table(results)),
+    ]
+
+
 def print_table(results: dict[str, Any]) -> None:
     plan = results["plan"]
     print(f"\ntatourney benchmark ({plan['name']}), {results['date']}: {_machine_line(results)}")
-    print(f"{_sizes_line(results)}.\n")
-    print(_aligned(_cost_table(results)))
-    print()
-    print(_aligned(_behaviour_table(results)))
-    for line in ["", *_herd_notes(results)]:
+    print(f"{_sizes_line(results)}.")
+    for title, rows in _tables(results):
+        print(f"\n{title}\n{_aligned(rows)}")
+    print("\nWhere a hit's time goes")
+    for line in _hit_lines(results):
+        print(line)
+    print("\nCold start at 1 RCU")
+    for line in [*_cold_start_lines(results), "", *_herd_notes(results)]:
         print(line)
     print(f"\n{MODEL_NOTE}")
 
 
-def _ratio(numerator: float | None, denominator: float | None) -> str:
-    if not numerator or not denominator:
-        return "-"
-    ratio = numerator / denominator
-    return f"{ratio:,.0f}x" if ratio >= 10 else f"{ratio:.1f}x"
-
-
-def _ratios(size: dict[str, Any]) -> str:
-    steady = {mode: size["modes"][mode]["steady"] for mode in MODES}
-    p50 = {mode: steady[mode]["latency_ms"]["p50"] for mode in MODES}
-    rcu = {mode: steady[mode]["read_units_per_1000_requests"] for mode in MODES}
-    hit = steady["tatourney"]["hit_latency_ms"]["p50"]
-    raw = size["raw_get_ms"]["p50"]
-    return (
-        f"- **{size['players']:,} players**: median request uncached / tatourney = "
-        f"{_ratio(p50['uncached'], p50['tatourney'])}, seed-cache / tatourney = "
-        f"{_ratio(p50['seed-cache'], p50['tatourney'])}; read units uncached / tatourney = "
-        f"{_ratio(rcu['uncached'], rcu['tatourney'])} ({_number(rcu['uncached'])} vs "
-        f"{_number(rcu['tatourney'])} RCU per 1,000 requests; seed-cache "
-        f"{_number(rcu['seed-cache'])}); tatourney hit / raw memcached get of the same "
-        f"{steady['tatourney']['body_bytes']:,}-byte body = {_ratio(hit, raw)} "
-        f"({_number(hit, 3)} vs {_number(raw, 3)} ms)."
-    )
-
-
 def _herd_notes(results: dict[str, Any]) -> list[str]:
-    """Where tatourney's cold readers did not all get the one board: what they answered, when."""
+    """Where tatourney's readers did not all get the one board: what they answered, when."""
     notes = []
     for size in results["sizes"]:
-        for readers, herd in size["modes"]["tatourney"]["herd"].items():
-            outcomes = herd.get("outcomes", {})
-            if herd.get("scans", 1) <= 1 and set(outcomes) <= {"200 HIT", "200 MISS"}:
-                continue
-            answered = ", ".join(
-                f"{figures['count']} answered {name}" for name, figures in outcomes.items()
-            )
-            slowest = max(figures["max"] for figures in outcomes.values())
-            notes.append(
-                f"- {size['players']:,} players, {readers} cold readers: tatourney made "
-                f"{herd['scans']} scan{'s' if herd['scans'] != 1 else ''} ({answered}; "
-                f"slowest answer {_number(slowest)} ms)."
-            )
+        figures = size["modes"]["tatourney"]
+        for what, herds in (
+            ("cold", figures["herd"]),
+            ("after a game", figures["herd_after_change"]),
+        ):
+            for readers, herd in herds.items():
+                outcomes = herd.get("outcomes", {})
+                reads = herd.get("scans", 0) + herd.get("batch_gets", 0)
+                if reads <= 1 and set(outcomes) <= {"200 HIT", "200 MISS"}:
+                    continue
+                answered = ", ".join(
+                    f"{figures['count']} answered {name}" for name, figures in outcomes.items()
+                )
+                slowest = max(figures["max"] for figures in outcomes.values())
+                notes.append(
+                    f"- {size['players']:,} players, {readers} readers {what}: "
+                    f"{herd['scans']} full scans and {herd['batch_gets']} BatchGetItems "
+                    f"({answered}; slowest answer {_number(slowest)} ms)."
+                )
     if not notes:
         return []
     return [
-        "Where tatourney's cold readers did not all get the one board: only the lease holder "
-        "scans; a reader that waited LEASE_WAIT_MS (1.5 s) without seeing its board answers "
-        "503 with Retry-After rather than scan beside it (on a 1-RCU table that scan would "
-        "only be throttled), and a second scan happens only if a holder's lease "
-        "(LEASE_TTL_SECONDS, 5 s) expires before it stores. Here the readers are threads of one "
-        "process on this machine's cores, so many of them slow the holder's rebuild far more "
-        "than as many Lambda containers would.",
+        "Where tatourney's readers did not all get the one board: only the lease holder reads "
+        "the table; a reader that waited FRESH_WAIT (0.25 s) serves the last board it can find "
+        "as STALE, and one that finds none by LEASE_WAIT_MS (1.5 s) answers 503 with "
+        "Retry-After rather than read beside the holder. Here the readers are threads of one "
+        "process on this machine's two cores, so many of them slow the holder's rebuild far "
+        "more than as many Lambda containers would.",
         "",
         *notes,
     ]
@@ -218,37 +425,66 @@ def _herd_notes(results: dict[str, Any]) -> list[str]:
 
 def summary_markdown(results: dict[str, Any]) -> str:
     plan = results["plan"]
+    item_mib = plan["item_size_bytes"] / 2**20
     lines = [
         f"Measured by `{results['command']}` on {results['date'][:10]} "
-        f"({_machine_line(results)}; commit {results['machine']['commit']}). "
-        "Every figure is in `latest.json` beside this summary; the latency distributions are "
-        "plotted in `latency.png`.",
+        f"({_machine_line(results)}; commit {results['machine']['commit']}; "
+        f"{results['seconds']:,.0f} s). Every figure is in `latest.json` beside this summary; "
+        "the latency distributions are plotted in `latency.png`.",
         "",
         "Each request is the `leaderboard` handler called in-process in a warm container, "
-        f"with a change (a write, its stream record, the mode's invalidation) every "
-        f"{plan['change_every']} requests. *uncached* scans on every request (the site before "
-        "caching); *seed-cache* is the original fix (get; on a miss scan and set with no TTL; "
-        "delete on a stream event); *tatourney* is the real handler and cache protocol. "
-        f"{_sizes_line(results)}.",
+        "answering the site's request: `GET /stats?limit=100&offset=0` with `Accept: "
+        "application/json` and a browser's `Accept-Encoding` (gzip). The latency loop sends no "
+        "`If-None-Match`, so every answer carries the page (the cost of a first visit or a "
+        "changed board); hits are also timed without gzip and as the 304 an unchanged poll gets. "
+        f"A change is a game every {plan['change_every']} requests: two stats rows updated by "
+        "the aggregate function's own code, their two stream records delivered as one batch to "
+        "the mode's invalidation (tatourney: the real invalidate handler). *uncached* scans on "
+        "every request (the site before caching); *seed-cache* is the original fix (get the "
+        "board; on a miss scan and set with no TTL; delete on a stream event); *tatourney* is "
+        "the real handler and cache protocol. "
+        f"{_sizes_line(results)}. memcached runs with `-I {item_mib:g}m`"
+        + (" (its default)." if item_mib == 1 else " (its default is 1m)."),
+    ]
+    for title, rows in _tables(results):
+        lines += ["", f"**{title}**", "", _markdown(rows)]
+    lines += [
         "",
-        _markdown(_cost_table(results)),
+        "**Where a hit's time goes** (the interleaved loop's medians):",
         "",
-        *(_ratios(size) for size in results["sizes"]),
+        *_hit_lines(results),
         "",
-        _markdown(_behaviour_table(results)),
+        "**Cold start at 1 RCU** (nothing cached: a new deploy, a new cache node). Until the "
+        "first board is built the site answers 503 with Retry-After; the full Scan is read a "
+        "page at a time across requests, its progress kept in the cache.",
+        "",
+        *_cold_start_lines(results),
         "",
         *_herd_notes(results),
         "",
-        "*write -> fresh read*: median time from a write to the first read that shows it, "
-        "through its stream record and the invalidation. *stale reads after the race*: a reader "
-        "scans, a write and its invalidation happen, the reader stores what it read; then how "
-        "many of the following reads still served the old board (seed-cache: until the key's "
-        "TTL, and it has none). *cold readers*: concurrent readers on an empty cache and the "
-        "table scans they made (`-`: skipped: N scans would read more than the run's budget of "
-        "read units, to bound its time). *req/s at 1 RCU*: "
-        "1 RCU divided by the read units a request cost in this workload (a cached mode pays one "
-        "scan per change). *5xx / STALE / fresh answers/s*: under the fixed offered load "
-        "against the capacity model.",
+        "*table reads per change*: what the latency loop read from the table, over the games "
+        "played in it (uncached reads on every request, so its figure is the scans of the "
+        f"{plan['change_every']} requests between two games). *hit / raw get*: hits and raw "
+        "gets of a 100-byte value interleaved in one loop, as this shared machine's loopback "
+        "latency drifts. *write -> fresh read*: median time from a game's write to the first "
+        "read that shows it, through its stream records and the invalidation. *stale reads "
+        "after the race*: a reader reads the table, a game and its invalidation happen, the "
+        "reader stores what it read; then how many of the following reads still served the old "
+        "board (seed-cache: until the key's TTL, and it has none). *cold readers*: containers "
+        "that have served nothing read at once on an empty cache; *readers after a game*: "
+        "containers holding the current board read at once after one game (S+B: full scans + "
+        "BatchGetItems; `-`: skipped, as N scans would read more than the run's budget of read "
+        "units). *5xx / STALE / fresh answers/s*: under the fixed offered load against the "
+        "capacity model, from the steady state of a deployed site: the board cached, no read "
+        "capacity banked. *container*: Python heap (tracemalloc) of the board a warm container "
+        "keeps, decoded from the cached value, then with the site's page rendered and gzipped, "
+        "then with the most pages it keeps (64) at the largest limit (1,000 players). *after a "
+        "game*: the median rebuild (the container that takes the lease: decode the cached board, "
+        "read the changed players and a sweep page, rank, encode, store) and the first hit of "
+        "another warm container (it gets the new board from memcached and decodes it, once per "
+        "change). A *seed-cache* hit gets the whole board from memcached and decodes and renders "
+        "it on every request (the same encoding tatourney stores), hence its hit latency grows "
+        "with the board; the memcached get alone is the last column of the hits table.",
         "",
         MODEL_NOTE,
     ]

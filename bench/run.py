@@ -9,24 +9,32 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from bench.capacity import BURST_SECONDS
+from bench.capacity import BURST_SECONDS, TableMeter
 from bench.measure import (
     PROVISIONED_READ_UNITS,
+    RAW_SMALL_GET,
+    RAW_SMALL_VALUE_BYTES,
     FreshnessTrial,
     HerdRun,
     LoadRun,
     SteadyRun,
+    catch_up,
+    container_memory,
     freshness,
     herd,
+    herd_after_change,
+    hit_variants,
     offered_load,
+    poll_bytes,
     raw_gets,
     stale_race,
     steady_state,
 )
 from bench.modes import CacheAdmin, Container, Mode
-from bench.stack import Changes, Stack, bench_stack, item_bytes, player_item
+from bench.stack import RECORDS_PER_GAME, Changes, Stack, bench_stack, item_bytes, player_item
 
 MODES = (Mode.UNCACHED, Mode.SEED_CACHE, Mode.TATOURNEY)
+CACHED_MODES = (Mode.SEED_CACHE, Mode.TATOURNEY)
 
 
 @dataclass(frozen=True)
@@ -35,15 +43,18 @@ class Plan:
 
     name: str
     players: tuple[int, ...]
+    item_size_bytes: int  # memcached's -I (and CACHE_ITEM_LIMIT_BYTES)
     requests: int  # per mode and size, sequential
     seconds_per_mode: float  # ... or until this much time has passed
-    change_every: int  # a change (write + invalidation) every this many requests
+    change_every: int  # a change (a game, its stream batch, the invalidation) every this many
+    hit_requests: int  # per variant of the site's request (gzip, identity, 304)
     raw_gets: int
     herd_readers: tuple[int, ...]
     # A baseline herd of N readers scans up to N times: run it only if N scans read at most
     # this many read units in all (a budget in time that does not vary with the machine).
     herd_budget_read_units: float
     freshness_trials: int
+    catch_up_games: int  # games after which the rebuild and another container's hit are timed
     race_followups: int
     load_rps: float
     load_seconds: float
@@ -54,13 +65,16 @@ class Plan:
 FULL = Plan(
     name="full",
     players=(10, 1_000, 10_000),
+    item_size_bytes=1 << 20,
     requests=2_000,
     seconds_per_mode=8.0,
     change_every=100,
+    hit_requests=1_000,
     raw_gets=2_000,
     herd_readers=(1, 10, 50, 200),
     herd_budget_read_units=10_000,
     freshness_trials=5,
+    catch_up_games=9,
     race_followups=20,
     load_rps=20.0,
     load_seconds=10.0,
@@ -73,10 +87,12 @@ QUICK = dataclasses.replace(
     players=(10, 1_000),
     requests=300,
     seconds_per_mode=1.5,
+    hit_requests=200,
     raw_gets=300,
     herd_readers=(1, 10, 50),
     herd_budget_read_units=2_500,
     freshness_trials=2,
+    catch_up_games=5,
     race_followups=5,
     load_seconds=2.0,
     load_change_every_seconds=0.7,
@@ -106,8 +122,13 @@ def percentiles(values: list[float]) -> dict[str, float | int | None]:
     }
 
 
+def _meter_figures(meter: TableMeter) -> dict[str, Any]:
+    return {**asdict(meter), "read_units": round(meter.read_units, 2)}
+
+
 def _steady_figures(run: SteadyRun) -> dict[str, Any]:
     per_request = run.meter.read_units / run.requests
+    per_change = run.meter.read_units / run.changes if run.changes else None
     return {
         "latency_ms": percentiles(run.latencies_ms),
         "hit_latency_ms": percentiles(run.hit_latencies_ms),
@@ -115,13 +136,20 @@ def _steady_figures(run: SteadyRun) -> dict[str, Any]:
         "requests": run.requests,
         "changes": run.changes,
         "outcomes": run.outcomes,
+        "table": _meter_figures(run.meter),
         "scans_per_1000_requests": round(1000 * run.meter.scans / run.requests, 2),
         "read_units_per_1000_requests": round(1000 * per_request, 2),
+        # Every read of the table in the run, over the changes in it: for uncached, the scans
+        # of the requests between two changes (it reads on every request, not on a change).
+        "read_units_per_change": None if per_change is None else round(per_change, 3),
+        "read_units_per_changed_player": (
+            None if per_change is None else round(per_change / RECORDS_PER_GAME, 3)
+        ),
         # The model: the provisioned read units per second over the read units a request costs.
         "sustained_rps_at_1_rcu": (
             round(PROVISIONED_READ_UNITS / per_request, 4) if per_request else None
         ),
-        "body_bytes": run.body_bytes,
+        "wire_bytes": run.wire_bytes,
     }
 
 
@@ -154,8 +182,7 @@ def _load_figures(run: LoadRun) -> dict[str, Any]:
         "stale_share": round(stale / run.requests, 4),
         "served_fresh_rps": round(fresh / run.elapsed_seconds, 2),
         "latency_ms": percentiles(run.latencies_ms),
-        "throttled_attempts": run.meter.throttled_attempts,
-        "read_units": run.meter.read_units,
+        "table": _meter_figures(run.meter),
     }
 
 
@@ -164,7 +191,10 @@ def _herd_figures(run: HerdRun) -> dict[str, Any]:
     for answer, latency in run.answers:
         by_outcome.setdefault(answer, []).append(latency)
     return {
-        "scans": run.scans,
+        "scans": run.meter.scans,
+        "batch_gets": run.meter.batch_gets,
+        "sweep_pages": run.meter.sweep_pages,
+        "table": _meter_figures(run.meter),
         "outcomes": {answer: percentiles(values) for answer, values in by_outcome.items()},
         "seconds": round(run.seconds, 3),
     }
@@ -189,24 +219,83 @@ def measure_size(session: Session, players: int) -> dict[str, Any]:
     session.changes.follow_from_now()
     modes: dict[str, dict[str, Any]] = {mode.value: {} for mode in MODES}
     raw = _latency_and_cost(session, players, modes)
+    session.progress(f"{players} players: bytes per poll, memory of a warm container")
+    polls = poll_bytes(session.containers[0], session.changes, session.admin)
+    caught_up = catch_up(
+        session.containers, session.changes, session.admin, session.plan.catch_up_games
+    )
+    memory = container_memory(session.admin)
     _freshness_and_race(session, players, modes)
     _offered_load(session, players, modes)  # before the herds, which leave DynamoDB Local busy
     _herds(session, players, modes)
-    scan = modes[Mode.UNCACHED.value]["steady"]
+    steady = modes[Mode.UNCACHED.value]["steady"]
     return {
         "players": players,
         "load_seconds": round(session.stack.load_seconds[players], 2),
         "item_bytes": item_bytes(player_item(1)),
-        "scan_read_units": round(scan["read_units_per_1000_requests"] / 1000, 2),
-        "raw_get_ms": percentiles(raw),
+        "scan_read_units": round(steady["read_units_per_1000_requests"] / 1000, 2),
+        "raw_get_ms": raw,
+        "hit_vs_raw_small_get": _hit_ratio(modes, raw),
+        "poll_bytes": asdict(polls),
+        "container_memory_bytes": asdict(memory),
+        "after_a_game_ms": {
+            "rebuild": percentiles(caught_up.rebuild_ms),
+            "other_container_first_hit": percentiles(caught_up.other_container_first_hit_ms),
+        },
+        "cold_start": _cold_start(modes),
         "modes": modes,
+    }
+
+
+def _hit_ratio(modes: dict[str, dict[str, Any]], raw: dict[str, Any]) -> dict[str, Any]:
+    """The target's figure: tatourney's hit p50 (the site's request, gzip) over the raw get's,
+    both from the interleaved loop; and the same from the latency loop and the raw get loop."""
+    hits = modes[Mode.TATOURNEY.value]["hits"]
+    hit, small = hits["gzip"]["p50"], hits[RAW_SMALL_GET]["p50"]
+    steady_hit = modes[Mode.TATOURNEY.value]["steady"]["hit_latency_ms"]["p50"]
+    separate = raw["small"]["p50"]
+
+    def ratio(numerator: float | None, denominator: float | None) -> float | None:
+        return round(numerator / denominator, 2) if numerator and denominator else None
+
+    return {
+        "value_bytes": RAW_SMALL_VALUE_BYTES,
+        "hit_p50_ms": hit,
+        "raw_get_p50_ms": small,
+        "ratio": ratio(hit, small),
+        "latency_loop_hit_p50_ms": steady_hit,
+        "raw_get_loop_p50_ms": separate,
+        "separate_loops_ratio": round(steady_hit / separate, 2)
+        if steady_hit and separate
+        else None,
+    }
+
+
+def _cold_start(modes: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """What the first board costs a 1-RCU table: the read units of tatourney's full Scan as
+    measured (its cold herd of one reader), and the time COMPUTED from them: DynamoDB supplies
+    PROVISIONED_READ_UNITS a second, plus what the table has banked (at most BURST_SECONDS)."""
+    cold = modes[Mode.TATOURNEY.value]["herd"].get("1", {})
+    read_units = cold.get("table", {}).get("read_units")
+    if read_units is None:
+        return {}
+    banked = PROVISIONED_READ_UNITS * BURST_SECONDS
+    return {
+        "full_scan_read_units": read_units,
+        "full_scan_pages": cold["table"]["scan_pages"],
+        "seconds_to_first_board_no_burst": round(read_units / PROVISIONED_READ_UNITS, 1),
+        "seconds_to_first_board_full_burst": round(
+            max(0.0, read_units - banked) / PROVISIONED_READ_UNITS, 1
+        ),
+        "how": "read units measured; seconds computed (read units / provisioned RCU)",
     }
 
 
 def _latency_and_cost(
     session: Session, players: int, modes: dict[str, dict[str, Any]]
-) -> list[float]:
-    """Each mode's steady state, then the raw memcached get of the same body size (returned)."""
+) -> dict[str, Any]:
+    """Each mode's steady state and hits, then the raw memcached gets (returned): of a 100-byte
+    value, and of the board's value as cached (what a seed-cache hit gets)."""
     plan, lead = session.plan, session.containers[0]
     series = session.latencies.setdefault(str(players), {})
     for mode in MODES:
@@ -223,11 +312,18 @@ def _latency_and_cost(
         )
         series[mode.value] = run.latencies_ms
         modes[mode.value]["steady"] = _steady_figures(run)
-    body_bytes = modes[Mode.TATOURNEY.value]["steady"]["body_bytes"]
-    session.progress(f"{players} players: raw memcached get of {body_bytes} bytes")
-    raw = raw_gets(session.stack, body_bytes, plan.raw_gets, plan.seconds_per_mode / 2)
-    series["raw memcached get"] = raw
-    return raw
+        if mode in CACHED_MODES:
+            variants = hit_variants(lead, session.stack, plan.hit_requests, plan.seconds_per_mode)
+            modes[mode.value]["hits"] = {name: percentiles(ms) for name, ms in variants.items()}
+    board = session.admin.cache.get(session.admin.keys.board) or b""
+    session.progress(f"{players} players: raw memcached gets")
+    small = raw_gets(session.stack, RAW_SMALL_VALUE_BYTES, plan.raw_gets, plan.seconds_per_mode / 4)
+    whole = raw_gets(session.stack, len(board), plan.raw_gets, plan.seconds_per_mode / 4)
+    series[f"raw memcached get, {RAW_SMALL_VALUE_BYTES} B"] = small
+    return {
+        "small": {"value_bytes": RAW_SMALL_VALUE_BYTES, **percentiles(small)},
+        "board": {"value_bytes": len(board), **percentiles(whole)},
+    }
 
 
 def _freshness_and_race(session: Session, players: int, modes: dict[str, dict[str, Any]]) -> None:
@@ -237,7 +333,7 @@ def _freshness_and_race(session: Session, players: int, modes: dict[str, dict[st
         modes[mode.value]["freshness"] = _freshness_figures(
             freshness(lead, mode, changes, admin, session.plan.freshness_trials)
         )
-    for mode in (Mode.SEED_CACHE, Mode.TATOURNEY):
+    for mode in CACHED_MODES:
         session.progress(f"{players} players: {mode} stale-set race")
         modes[mode.value]["race"] = asdict(
             stale_race(lead, mode, changes, admin, session.plan.race_followups)
@@ -264,26 +360,36 @@ def _offered_load(session: Session, players: int, modes: dict[str, dict[str, Any
 
 
 def _herds(session: Session, players: int, modes: dict[str, dict[str, Any]]) -> None:
+    """Cold readers in every mode; readers after one change in the cached modes (uncached has
+    nothing to change: its readers after a change are its cold readers)."""
     plan = session.plan
     scan_read_units = modes[Mode.UNCACHED.value]["steady"]["read_units_per_1000_requests"] / 1000
     for mode in MODES:
-        herds: dict[str, Any] = {}
-        for readers in plan.herd_readers:
-            over_budget = readers * scan_read_units > plan.herd_budget_read_units
-            if mode is not Mode.TATOURNEY and over_budget:
-                herds[str(readers)] = {"skipped": f"{readers} scans exceed the run's budget"}
-                continue
-            session.progress(f"{players} players: {mode} herd of {readers}")
-            session.stack.settle()
-            herds[str(readers)] = _herd_figures(
-                herd(session.containers[:readers], mode, session.stack, session.admin)
-            )
-        modes[mode.value]["herd"] = herds
+        for after_change in (False, True) if mode in CACHED_MODES else (False,):
+            herds: dict[str, Any] = {}
+            for readers in plan.herd_readers:
+                over_budget = readers * scan_read_units > plan.herd_budget_read_units
+                if mode is not Mode.TATOURNEY and over_budget:
+                    herds[str(readers)] = {"skipped": f"{readers} scans exceed the run's budget"}
+                    continue
+                what = "after a change" if after_change else "cold"
+                session.progress(f"{players} players: {mode} herd of {readers}, {what}")
+                session.stack.settle()
+                containers = session.containers[:readers]
+                run = (
+                    herd_after_change(
+                        containers, mode, session.stack, session.changes, session.admin
+                    )
+                    if after_change
+                    else herd(containers, mode, session.stack, session.admin)
+                )
+                herds[str(readers)] = _herd_figures(run)
+            modes[mode.value]["herd_after_change" if after_change else "herd"] = herds
 
 
 def run(plan: Plan, progress: Callable[[str], None]) -> tuple[dict[str, Any], Session]:
     started = time.monotonic()
-    with bench_stack() as stack:
+    with bench_stack(plan.item_size_bytes) as stack:
         count = max((*plan.herd_readers, plan.load_containers))
         progress(f"starting {count} warm containers")
         containers = [Container() for _ in range(count)]
@@ -299,6 +405,13 @@ def run(plan: Plan, progress: Callable[[str], None]) -> tuple[dict[str, Any], Se
         sizes = [measure_size(session, players) for players in plan.players]
     return {
         "plan": asdict(plan),
+        "request": {
+            "path": "/stats?limit=100&offset=0",
+            "headers": "Accept: application/json; Accept-Encoding: gzip, deflate, br, zstd",
+            "note": "the site's request (site/app.js) on a first visit or a changed board; "
+            "the latency loop sends no If-None-Match, so every answer carries the page "
+            "(gzipped); hits are also timed without gzip and as 304 revalidations",
+        },
         "model": {
             "note": "DynamoDB Local never throttles: the throttling here is a MODEL "
             "(bench/capacity.py)",

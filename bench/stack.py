@@ -1,6 +1,6 @@
 """The benchmark's stack: memcached and DynamoDB Local on loopback, the stats table grown to N
-players of about 300 bytes, and changes written to it whose stream records come back as the
-Lambda events an event source mapping would deliver."""
+players of about 300 bytes, and games played whose stats stream records come back as the Lambda
+events an event source mapping would deliver."""
 
 from __future__ import annotations
 
@@ -12,13 +12,15 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import boto3
 
 from bench.capacity import ProvisionedCapacity
-from tatourney_local.services import DynamoDBLocal, Memcached, lambda_environment, local_services
+from tatourney.aggregation import Game, StatsWriter
+from tatourney_local.services import DynamoDBLocal, Memcached, lambda_environment
+from tatourney_local.simulator import record_game
 from tatourney_local.tables import TableNames, create_tables
 
 if TYPE_CHECKING:
@@ -30,9 +32,15 @@ KEY_PREFIX = "bench"
 # The original padded each stats item with 250 junk bytes, making items of about 300 bytes.
 PADDING_BYTES = 250
 BATCH_WRITE_ITEMS = 25  # DynamoDB's limit per BatchWriteItem
-# The player whose row every change rewrites, with wins no generated player reaches.
-CHANGED_PLAYER = "player-00000"
-CHANGED_WINS_FROM = 100_000
+# The player who wins every game the benchmark plays: wins no generated player reaches, so the
+# row is first on the default page, where a read can see each change.
+CHAMPION = "player-00000"
+CHAMPION_WINS_FROM = 100_000
+CHAMPION_SCORE, OPPONENT_SCORE = 990, 10
+RECORDS_PER_GAME = 2  # a game changes two stats rows, each one stream record
+# memcached's item size limit: the default (1 MiB) holds the encoded board of 10,000 players; the
+# Terraform variable cache_max_item_size_bytes sets the same on ElastiCache.
+DEFAULT_ITEM_BYTES = 1 << 20
 
 
 def player_name(index: int) -> str:
@@ -40,13 +48,15 @@ def player_name(index: int) -> str:
 
 
 def player_item(index: int) -> dict[str, Any]:
-    """A stats row as the aggregate function leaves it, plus the original's junk padding."""
+    """A stats row as the aggregate function leaves it, plus the original's junk padding; the
+    first is the champion's."""
     rng = random.Random(index)
-    games = rng.randint(1, 40)
+    games = CHAMPION_WINS_FROM if index == 0 else rng.randint(1, 40)
+    wins = CHAMPION_WINS_FROM if index == 0 else rng.randint(0, games)
     return {
         "player": {"S": player_name(index)},
         "games": {"N": str(games)},
-        "wins": {"N": str(rng.randint(0, games))},
+        "wins": {"N": str(wins)},
         "total_score": {"N": str(rng.randint(0, 1000 * games))},
         "updated_at": {"S": "2026-11-22T11:30:00.000+00:00"},
         "padding": {"S": "".join(rng.choices(string.ascii_letters, k=PADDING_BYTES))},
@@ -94,67 +104,79 @@ class Stack:
 
 
 @contextmanager
-def bench_stack() -> Iterator[Stack]:
-    """The services and an empty stats table; the functions' environment points at them."""
+def bench_stack(item_size_bytes: int = DEFAULT_ITEM_BYTES) -> Iterator[Stack]:
+    """The services and empty tables; the functions' environment points at them, with memcached's
+    item limit (`-I`) and CACHE_ITEM_LIMIT_BYTES both `item_size_bytes`."""
     capacity = ProvisionedCapacity(TABLES.stats)
     # Before any client exists: clients copy the session's hooks when they are created.
     boto3.DEFAULT_SESSION = session = boto3.Session()
     capacity.install(session.events)
-    with local_services() as (memcached, dynamodb):
-        os.environ.update(
-            lambda_environment(
-                memcached.endpoint, dynamodb.endpoint_url, TABLES.games, TABLES.stats
+    memcached = Memcached.start(memory_mb=256, item_size_bytes=item_size_bytes)
+    try:
+        dynamodb = DynamoDBLocal.start()
+        try:
+            os.environ.update(
+                lambda_environment(
+                    memcached.endpoint, dynamodb.endpoint_url, TABLES.games, TABLES.stats
+                )
             )
-        )
-        os.environ["CACHE_KEY_PREFIX"] = KEY_PREFIX
-        admin = dynamodb.client()
-        create_tables(admin, TABLES)
-        yield Stack(memcached, dynamodb, capacity, admin, dynamodb.streams_client())
+            os.environ["CACHE_KEY_PREFIX"] = KEY_PREFIX
+            os.environ["CACHE_ITEM_LIMIT_BYTES"] = str(item_size_bytes)
+            admin = dynamodb.client()
+            create_tables(admin, TABLES)
+            yield Stack(memcached, dynamodb, capacity, admin, dynamodb.streams_client())
+        finally:
+            dynamodb.stop()
+    finally:
+        memcached.stop()
 
 
 @dataclass(frozen=True)
 class Change:
-    """A visible change: CHANGED_PLAYER's wins set to a value no earlier board showed."""
+    """A visible change: the champion's wins at a value no earlier board showed."""
 
     wins: int
 
     def shown_in(self, body: str) -> bool:
-        """Whether a GET /stats body already shows this change."""
+        """Whether a GET /stats body (the JSON of the default page) already shows this change."""
         return self.among(json.loads(body).get("players", []))
 
     def among(self, players: list[dict[str, Any]]) -> bool:
-        return any(p["player"] == CHANGED_PLAYER and p["wins"] == self.wins for p in players)
+        return any(p["player"] == CHAMPION and p["wins"] == self.wins for p in players)
 
 
 class Changes:
-    """Writes changes to the stats table and reads their stream records back, in order."""
+    """Plays games (the champion beats the next opponent in turn) and reads their stats stream
+    records back, in order.
+
+    A game is written as the site's writers write it: both players' items into the games table
+    in one transaction (the simulator's `record_game`), then each folded into its player's stats
+    row by the aggregate function's own StatsWriter, so a change is two stats rows and two stream
+    records, as in production.
+    """
 
     def __init__(self, stack: Stack) -> None:
-        self._admin = stack.admin
-        self._streams = stack.streams
+        self._stack = stack
+        self._writer = StatsWriter(stack.admin, TABLES.games, TABLES.stats)
         self._tail = StreamTail(stack.admin, stack.streams, TABLES.stats)
-        self._written = 0
+        self._played = 0
 
     def follow_from_now(self) -> None:
         """Pass over the stream records written so far (a table load, say)."""
-        self._tail = StreamTail(self._admin, self._streams, TABLES.stats)
+        self._tail = StreamTail(self._stack.admin, self._stack.streams, TABLES.stats)
 
     def write(self) -> Change:
-        self._written += 1
-        change = Change(CHANGED_WINS_FROM + self._written)
-        self._admin.update_item(
-            TableName=TABLES.stats,
-            Key={"player": {"S": CHANGED_PLAYER}},
-            UpdateExpression="SET games = :wins, wins = :wins, updated_at = :now",
-            ExpressionAttributeValues={
-                ":wins": {"N": str(change.wins)},
-                ":now": {"S": datetime.now(UTC).isoformat(timespec="milliseconds")},
-            },
-        )
-        return change
+        self._played += 1
+        opponent = player_name(1 + (self._played - 1) % (self._stack.players - 1))
+        scores = {CHAMPION: CHAMPION_SCORE, opponent: OPPONENT_SCORE}
+        record_game(self._stack.admin, TABLES.games, self._played, scores)
+        for player, score in scores.items():
+            self._writer.apply(Game(player, self._played, score, winner=player == CHAMPION))
+        return Change(CHAMPION_WINS_FROM + self._played)
 
     def next_event(self) -> dict[str, Any]:
-        return self._tail.next_event()
+        """The stream batch of the last game: both its records, as one Lambda event."""
+        return self._tail.next_event(RECORDS_PER_GAME)
 
 
 class StreamTail:
@@ -172,17 +194,18 @@ class StreamTail:
             StreamArn=self._arn, ShardId=self._shard, ShardIteratorType="LATEST"
         )["ShardIterator"]
 
-    def next_event(self, timeout: float = 10.0) -> dict[str, Any]:
+    def next_event(self, records: int, timeout: float = 10.0) -> dict[str, Any]:
+        """The next `records` records (or more, if more are there) as one batch."""
         deadline = time.monotonic() + timeout
+        batch: list[dict[str, Any]] = []
         while time.monotonic() < deadline:
             page = self._streams.get_records(ShardIterator=self._iterator, Limit=1000)
             self._iterator = page.get("NextShardIterator") or self._child_iterator()
-            if page["Records"]:
-                return {
-                    "Records": [_lambda_record(record, self._arn) for record in page["Records"]]
-                }
+            batch += [_lambda_record(record, self._arn) for record in page["Records"]]
+            if len(batch) >= records:
+                return {"Records": batch}
             time.sleep(0.002)
-        raise TimeoutError(f"no stream record within {timeout:.0f}s")
+        raise TimeoutError(f"{len(batch)} of {records} stream records within {timeout:.0f}s")
 
     def _child_iterator(self) -> str:
         """The shard that follows a closed one (DynamoDB rolls shards over every few hours)."""

@@ -6,7 +6,7 @@
 
 BENCH := PYTHONPATH=src $(PY) -m bench
 
-bench: $(BIN)/.installed node_modules/.installed install-os ## Benchmark uncached vs the original fix vs tatourney (~4 min; writes bench/results/ and the README summary)
+bench: $(BIN)/.installed node_modules/.installed install-os ## Benchmark uncached vs the original fix vs tatourney (~5 min; writes bench/results/ and the README summary)
 	$(BENCH) --command "make bench" --readme README.md
 
 bench-quick: $(BIN)/.installed node_modules/.installed install-os ## The benchmark in under a minute (fewer requests and sizes; writes .local/bench-quick/)

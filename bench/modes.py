@@ -62,8 +62,8 @@ class StoreAfter(Cache):
     the stale-set race, made deterministic (it has read the table; a change and its invalidation
     happen; then it stores what it read)."""
 
-    def __init__(self, client: Any, endpoint: tuple[str, int]) -> None:
-        super().__init__(client, endpoint)
+    def __init__(self, client: Any, endpoint: tuple[str, int], set_aside_seconds: float) -> None:
+        super().__init__(client, endpoint, set_aside_seconds)
         self.key = ""
         self.meanwhile: Callable[[], None] | None = None
 

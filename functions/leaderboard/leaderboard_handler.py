@@ -63,7 +63,7 @@ def respond(event: Any) -> tuple[dict[str, Any], Answer | None]:
 
 
 def record(status: int, answer: Answer | None, latency_ms: float) -> None:
-    """The request's metrics (README, "Metrics") and its one log line."""
+    """The request's metrics (README, "Operating it") and its log line."""
     if status == 304:
         metrics.add_metric(name="NotModified", unit=MetricUnit.Count, value=1)
     elif isinstance(answer, Served):
@@ -89,7 +89,10 @@ def record(status: int, answer: Answer | None, latency_ms: float) -> None:
     if isinstance(answer, Served):
         age = max(time.time() - answer.board.built_at, 0.0)
         metrics.add_metric(name="BoardAge", unit=MetricUnit.Seconds, value=round(age, 3))
-    logger.info(
+    # A hit is counted (metrics) and its request is in the API's access log; a log line of its
+    # own would cost more than the hit, so it is written only at DEBUG. Every other answer is.
+    log = logger.debug if source == Source.HIT.value and status in (200, 304) else logger.info
+    log(
         "stats served",
         extra={"status": status, "cache": source, "latency_ms": round(latency_ms, 3)},
     )

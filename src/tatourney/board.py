@@ -20,9 +20,10 @@ from typing import Any
 from tatourney.changelog import Position
 from tatourney.table import Cursor, StatsRow
 
-# Pages a container keeps serialised (and compressed, once asked for gzip) per board; with the
-# default page of 100 players a page is ~10 KB, so this bounds the pages at ~1 MB.
-MEMORY_PAGES = 64
+# Pages a container keeps rendered (and gzipped, once asked for) per board: the site asks for
+# pages of 100 players (~10 KB), a client at most 1,000 (~100 KB), so this bounds them at about
+# 160 KB, 1.6 MB at worst, beside the board's rows (about 2 MB at 10,000 players).
+MEMORY_PAGES = 16
 
 
 def rank(rows: Iterable[StatsRow]) -> tuple[StatsRow, ...]:
@@ -97,11 +98,10 @@ def decode(value: bytes | None) -> Entry | None:
 class PageBody:
     """One page of the board as the API serves it, and its entity tag."""
 
-    __slots__ = ("etag", "gzip_base64", "json", "text")
+    __slots__ = ("etag", "gzip_base64", "text")
 
     def __init__(self, text: str, etag: str) -> None:
-        self.text = text
-        self.json = text.encode()
+        self.text = text  # ASCII (names are \u-escaped): its length is its size in bytes
         self.etag = etag
         self.gzip_base64: str | None = None  # filled the first time a client accepts gzip
 
@@ -152,7 +152,7 @@ class RenderedBoard:
 
     def players(self) -> list[dict[str, Any]]:
         """Every player as the API shows them (for tests and tools)."""
-        loaded: list[dict[str, Any]] = json.loads(self.page(0, self.total or 1).json)["players"]
+        loaded: list[dict[str, Any]] = json.loads(self.page(0, self.total or 1).text)["players"]
         return loaded
 
 

@@ -132,7 +132,7 @@ def error_response(
 def _gzip_base64(page: PageBody) -> str:
     """The page gzipped (fixed mtime: the same bytes every time), kept for the next request."""
     if page.gzip_base64 is None:
-        compressed = gzip.compress(page.json, compresslevel=6, mtime=0)
+        compressed = gzip.compress(page.text.encode(), compresslevel=6, mtime=0)
         page.gzip_base64 = base64.b64encode(compressed).decode()
     return page.gzip_base64
 
@@ -157,7 +157,7 @@ def leaderboard_response(
     if none_match(if_none_match, body.etag):
         return _response(304, "", headers)
     headers["Content-Type"] = "application/json"
-    if len(body.json) >= GZIP_FROM_BYTES and accepts_gzip(accept_encoding):
+    if len(body.text) >= GZIP_FROM_BYTES and accepts_gzip(accept_encoding):
         headers["Content-Encoding"] = "gzip"
         return _response(200, _gzip_base64(body), headers, base64_encoded=True)
     return _response(200, body.text, headers)

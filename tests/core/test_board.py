@@ -74,7 +74,7 @@ def test_encoding_round_trips(
 def test_boards_are_stored_compressed() -> None:
     table = [StatsRow(f"player-{i:05}", 30, i % 30, 15_000) for i in range(2000)]
     value = encode(entry_of(table))
-    as_json = RenderedBoard(entry_of(table)).page(0, 2000).json
+    as_json = RenderedBoard(entry_of(table)).page(0, 2000).text
     assert len(value) < len(as_json) // 5
 
 
@@ -96,7 +96,9 @@ def test_a_page_is_the_slice_of_the_ranking_with_its_place_and_the_total(
     table: list[StatsRow], offset: int, limit: int
 ) -> None:
     board = RenderedBoard(entry_of(table))
-    page = json.loads(board.page(offset, limit).json)
+    text = board.page(offset, limit).text
+    assert text.isascii(), "its length is its size in bytes (gzip threshold, Content-Length)"
+    page = json.loads(text)
     assert page["total"] == len(table)
     assert (page["offset"], page["limit"]) == (offset, limit)
     assert page["players"] == board.players()[offset : offset + limit]

@@ -591,7 +591,7 @@ def test_board_that_fits_only_compressed_is_cached_compressed(
     ]
     first = readers[0].leaderboard.read()
     assert len(players(first)) == 1500
-    assert len(first.board.page(0, 1500).json) > 64 * 1024  # type: ignore[union-attr]
+    assert len(first.board.page(0, 1500).text) > 64 * 1024  # type: ignore[union-attr]
     second = readers[1].leaderboard.read()  # another container: from memcached
     assert source_of(second) is Source.HIT
     assert players(second) == players(first)

@@ -136,20 +136,23 @@ def test_a_defect_is_a_clean_503_with_its_traceback_logged_fault_injected(
 
 
 @pytest.mark.usefixtures("lambda_env")
-def test_one_json_log_line_with_cache_outcome_and_latency(
-    aws: LocalAws, tables: TableNames
+@pytest.mark.parametrize("level", ["INFO", "DEBUG"])
+def test_a_json_log_line_with_cache_outcome_and_latency_hits_only_at_debug(
+    aws: LocalAws, tables: TableNames, monkeypatch: pytest.MonkeyPatch, level: str
 ) -> None:
+    monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", level)
     aws.put_stats(tables.stats, TEN_PLAYERS)
     leaderboard = load_handler("leaderboard")
     output = io.StringIO()
     previous = leaderboard.logger.registered_handler.setStream(output)
     try:
-        leaderboard.handler(http_event(), CONTEXT)
+        leaderboard.handler(http_event(), CONTEXT)  # a MISS
+        leaderboard.handler(http_event(), CONTEXT)  # a HIT
     finally:
         leaderboard.logger.registered_handler.setStream(previous)
     lines = [json.loads(line) for line in output.getvalue().splitlines()]
     served = [line for line in lines if line["message"] == "stats served"]
-    assert len(served) == 1
+    assert [line["cache"] for line in served] == (["MISS", "HIT"] if level == "DEBUG" else ["MISS"])
     assert served[0]["cache"] == "MISS"
     assert served[0]["status"] == 200
     assert served[0]["latency_ms"] > 0

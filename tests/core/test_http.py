@@ -33,7 +33,11 @@ CLEAN_STATUSES = {200, 304, 400, 405}
 any_text = st.text(st.characters(codec=None, exclude_categories=()), max_size=40)
 long_text = st.text(st.characters(codec=None, exclude_categories=()), min_size=1000, max_size=9000)
 digits = st.text("0123456789", min_size=1, max_size=6000)
-values = st.one_of(any_text, long_text, digits, st.sampled_from(["1", "10", "0", "1,2", "²"]))
+# Digit strings about Python's integer-conversion limit (4,300 digits): int() must never see one.
+huge_digits = st.integers(4000, 6000).map(lambda n: "7" * n)
+values = st.one_of(
+    any_text, long_text, digits, huge_digits, st.sampled_from(["1", "10", "0", "1,2", "\u00b2"])
+)
 
 
 def decoded_body(response: dict[str, Any]) -> bytes:

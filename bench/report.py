@@ -9,6 +9,7 @@ from typing import Any
 
 from bench.machine import describe_machine
 from bench.plot import plot_latencies
+from tools.readme_section import with_section
 
 __all__ = ["describe_machine", "print_table", "summary_markdown", "write_outputs"]
 
@@ -491,16 +492,9 @@ def summary_markdown(results: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-SUMMARY_START = "<!-- bench-summary:start -->"
-SUMMARY_END = "<!-- bench-summary:end -->"
-
-
 def readme_with_summary(readme: str, summary: str) -> str:
     """The README with `summary` between its bench-summary markers (ValueError if it has none)."""
-    start, end = readme.find(SUMMARY_START), readme.find(SUMMARY_END)
-    if start < 0 or end < start:
-        raise ValueError(f"the README has no {SUMMARY_START} ... {SUMMARY_END} section")
-    return readme[: start + len(SUMMARY_START)] + "\n" + summary + readme[end:]
+    return with_section(readme, "bench-summary", summary)
 
 
 def write_outputs(

@@ -51,13 +51,22 @@ class Entry:
     rows: tuple[StatsRow, ...]  # ranked
 
 
+def rows_to_json(rows: Iterable[StatsRow]) -> list[list[str | int]]:
+    return [[r.player, r.games, r.wins, r.total_score] for r in rows]
+
+
+def rows_from_json(rows: list[list[Any]]) -> tuple[StatsRow, ...]:
+    """The rows of rows_to_json's lists (ValueError or TypeError when they are not such)."""
+    return tuple(StatsRow(str(p), int(g), int(w), int(t)) for p, g, w, t in rows)
+
+
 def encode(entry: Entry) -> bytes:
     """`<generation> <built_at>\\n<zlib(JSON)>`: the header alone tells whether it is current."""
     body = {
         "position": [entry.position.epoch, entry.position.seq],
         "sweep_from": entry.sweep_from,
         "scan_read_units": entry.scan_read_units,
-        "rows": [[r.player, r.games, r.wins, r.total_score] for r in entry.rows],
+        "rows": rows_to_json(entry.rows),
     }
     payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
     return b"%d %r\n" % (entry.generation, entry.built_at) + zlib.compress(payload, 6)
@@ -82,7 +91,7 @@ def decode(value: bytes | None) -> Entry | None:
     try:
         body = json.loads(zlib.decompress(value[value.index(b"\n") + 1 :]))
         epoch, seq = body["position"]
-        rows = tuple(StatsRow(str(p), int(g), int(w), int(t)) for p, g, w, t in body["rows"])
+        rows = rows_from_json(body["rows"])
         return Entry(
             header[0],
             header[1],

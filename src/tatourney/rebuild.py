@@ -24,7 +24,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from tatourney.board import Entry, rank
+from tatourney.board import Entry, rank, rows_from_json, rows_to_json
 from tatourney.changelog import ChangeLog, Position
 from tatourney.table import Cursor, StatsRow, StatsTable, TableUnavailable
 
@@ -58,7 +58,7 @@ class ScanProgress:
         body = {
             "position": [self.position.epoch, self.position.seq],
             "cursor": self.cursor,
-            "rows": [[r.player, r.games, r.wins, r.total_score] for r in self.rows],
+            "rows": rows_to_json(self.rows),
             "read_units": self.read_units,
             "pages": self.pages,
         }
@@ -71,7 +71,7 @@ class ScanProgress:
         try:
             body = json.loads(zlib.decompress(value))
             epoch, seq = body["position"]
-            rows = tuple(StatsRow(str(p), int(g), int(w), int(t)) for p, g, w, t in body["rows"])
+            rows = rows_from_json(body["rows"])
             return cls(
                 Position(int(epoch), int(seq)),
                 body["cursor"],

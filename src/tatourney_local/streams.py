@@ -182,8 +182,11 @@ class StreamMapping:
         self.settings = settings
         self.failure_log = failure_log
         self.invocations = 0
-        # IteratorAge as Lambda reports it: the age of the newest record of each batch handed over.
+        # IteratorAge, as near as the poller can tell: how long the newest record of each batch
+        # handed over has waited since the poller read it from the stream (DynamoDB Local rounds
+        # ApproximateCreationDateTime down to the minute, too coarse to measure it by).
         self.iterator_ages_ms = RecentEvents()
+        self._read_at: dict[str, float] = {}  # sequence number -> when read, until handed over
         self.streams = streams
         self._handler = handler
         self._stop = threading.Event()
@@ -271,8 +274,8 @@ class StreamMapping:
         """Call the handler with one batch and read its answer as the mapping would."""
         event = {"Records": records}
         self.invocations += 1
-        newest = records[-1]["dynamodb"].get("ApproximateCreationDateTime", time.time())
-        self.iterator_ages_ms.add(max(time.time() - newest, 0.0) * 1000)
+        newest = self._read_at.get(records[-1]["dynamodb"]["SequenceNumber"], time.monotonic())
+        self.iterator_ages_ms.add((time.monotonic() - newest) * 1000)
         try:
             answer = self._handler(event)
         except Exception:
@@ -280,9 +283,23 @@ class StreamMapping:
                 "%s: invocation failed (%d records)", self.settings.function_name, len(records)
             )
             return Invocation(failed_from=0, error=True)
-        if not self.settings.report_batch_item_failures:
-            return Invocation(failed_from=None)
-        return self._partial_answer(answer, records)
+        outcome = (
+            self._partial_answer(answer, records)
+            if self.settings.report_batch_item_failures
+            else Invocation(failed_from=None)
+        )
+        done = records if outcome.failed_from is None else records[: outcome.failed_from]
+        self.forget(done)
+        return outcome
+
+    def read(self, record: Record) -> None:
+        """The poller has read `record` from the stream (for the iterator age)."""
+        self._read_at[record["dynamodb"]["SequenceNumber"]] = time.monotonic()
+
+    def forget(self, records: list[Record]) -> None:
+        """`records` are handled or discarded: no longer waiting."""
+        for record in records:
+            self._read_at.pop(record["dynamodb"]["SequenceNumber"], None)
 
     def _partial_answer(self, answer: Any, records: list[Record]) -> Invocation:
         failures = answer.get("batchItemFailures") if isinstance(answer, dict) else None
@@ -411,6 +428,7 @@ class _ShardReader:
             self._last_sequence = record["dynamodb"]["SequenceNumber"]
             delivered = lambda_record(dict(record), self.mapping.stream_arn)
             if accept is None or accept(delivered):
+                self.mapping.read(delivered)
                 self._buffer.append(delivered)
         return len(records)
 
@@ -456,6 +474,7 @@ class _ShardReader:
         return fresh
 
     def _discard(self, records: list[Record], condition: Condition, invocations: int) -> None:
+        self.mapping.forget(records)
         self.mapping.failure_log.discard(
             function_name=self._settings.function_name,
             stream_arn=self.mapping.stream_arn,

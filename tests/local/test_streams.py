@@ -382,3 +382,24 @@ def test_child_shards_are_read_after_their_parent_and_new_shards_are_picked_up_l
     wait_until(lambda: len(function.delivered()) >= 7)
     assert function.delivered() == list(range(7))
     assert len(mapping.shard_ids) == 3
+
+
+def test_the_iterator_age_is_how_long_a_record_waited_since_it_was_read(
+    aws: LocalAws, tables: TableNames, start_mapping: Callable[..., StreamMapping]
+) -> None:
+    def fails_twice(records: list[dict[str, Any]], calls: int) -> None:
+        if calls <= 2:
+            raise RuntimeError("not yet")
+
+    function = FakeFunction(fails_twice)
+    mapping = start_mapping(function, retry_backoff_seconds=0.3)
+    put_games(aws, tables.games, range(1))
+
+    wait_until(lambda: len(function.batches) == 3)  # two failures, then the handover
+    wait_until(lambda: mapping._read_at == {})  # handled: no longer waiting
+    # The newest record had waited from its read until the third attempt: the two backoffs
+    # between the attempts (0.3 s, 0.6 s), plus the moment from its read to the first attempt.
+    assert len(function.batches) == 3
+    between_attempts_ms = (function.times[2] - function.times[0]) * 1000
+    assert between_attempts_ms >= 900
+    assert 0 <= mapping.iterator_ages_ms.maximum() - between_attempts_ms < 1000

@@ -10,7 +10,8 @@ FLAKE_BACKENDS ?= dynamodb-local,localstack
 
 .PHONY: flake-hunt
 
-flake-hunt: install localstack-install ## The whole suite FLAKE_RUNS times in a row, each in a new random order (FLAKE_BACKENDS=dynamodb-local|localstack)
+# The suite needs what `make test` installs: the venvs (checkov's too: its tests run it) and LocalStack.
+flake-hunt: install localstack-install .venv-checkov/bin/.installed ## The whole suite FLAKE_RUNS times in a row, each in a new random order (FLAKE_BACKENDS=dynamodb-local|localstack)
 	@for run in $$(seq 1 $(FLAKE_RUNS)); do \
 	  seed=$$(od -An -N4 -tu4 /dev/urandom | tr -d ' '); \
 	  echo "== flake hunt: run $$run of $(FLAKE_RUNS), --random-order-seed=$$seed, backends $(FLAKE_BACKENDS)"; \

@@ -310,7 +310,7 @@ class Leaderboard:
             scanned = self._table.scan()
         except TableUnavailable as table_error:
             return self._last_board_or_unavailable(None, str(table_error), trace)
-        trace.reads.scan_pages += 1
+        trace.reads.scan_pages += scanned.requests
         trace.reads.read_units += scanned.consumed_read_units
         # Generation 0 is never current: the counter starts at a random 63-bit value.
         entry = Entry(

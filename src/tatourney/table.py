@@ -67,6 +67,7 @@ class ScanPage:
     rows: list[StatsRow]
     cursor: Cursor | None  # where the next page starts; None after the last page
     consumed_read_units: float
+    requests: int = 1  # Scan requests it took (scan(): one a page)
 
 
 @dataclass(frozen=True)
@@ -108,14 +109,16 @@ class StatsTable:
         """Every row: the Scan read to its end (the cursor of the result is None)."""
         rows: list[StatsRow] = []
         consumed = 0.0
+        requests = 0
         cursor: Cursor | None = None
         while True:
             page = self.scan_page(cursor)
             rows.extend(page.rows)
             consumed += page.consumed_read_units
+            requests += 1
             cursor = page.cursor
             if cursor is None:
-                return ScanPage(rows, None, consumed)
+                return ScanPage(rows, None, consumed, requests)
 
     def get_players(self, players: Collection[str]) -> Players:
         """The rows of `players` (BatchGetItem, 100 keys a request); absent players are left out."""

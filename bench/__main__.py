@@ -1,10 +1,12 @@
-"""`python -m bench [--quick] [--output DIR] [--readme FILE]`: run the benchmark, print its table,
-save its files, and put the summary between a README's bench-summary markers."""
+"""`python -m bench [--quick] [--players N,N,...] [--output DIR] [--readme FILE]`: run the
+benchmark, print its table, save its files, and put the summary between a README's bench-summary
+markers."""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import os
 import sys
 import time
@@ -23,14 +25,32 @@ from bench.run import FULL, QUICK, run
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
+def _player_counts(text: str) -> tuple[int, ...]:
+    try:
+        counts = tuple(int(part) for part in text.split(","))
+    except ValueError as error:
+        message = f"not a comma-separated list of numbers: {text!r}"
+        raise argparse.ArgumentTypeError(message) from error
+    if not counts or any(count < 1 for count in counts) or list(counts) != sorted(set(counts)):
+        raise argparse.ArgumentTypeError(f"board sizes must be positive and ascending: {text!r}")
+    return counts
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer requests and table sizes")
+    parser.add_argument(
+        "--players",
+        type=_player_counts,
+        help="board sizes to measure, comma-separated (default: 10,1000,10000; quick: 10,1000)",
+    )
     parser.add_argument("--output", type=Path, default=RESULTS, help=f"default: {RESULTS}")
     parser.add_argument("--command", default="make bench", help="how this run was started")
     parser.add_argument("--readme", type=Path, help="a README whose summary this run replaces")
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
+    if args.players is not None:
+        plan = dataclasses.replace(plan, players=args.players)
     started = time.monotonic()
 
     def progress(message: str) -> None:

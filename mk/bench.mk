@@ -4,7 +4,8 @@
 # A benchmark, not a test: nothing in it asserts a time. `make bench-quick` measures less and
 # writes .local/bench-quick/.
 
-BENCH := PYTHONPATH=src $(PY) -m bench
+# BENCH_PLAYERS=10,1000,10000,100000 measures other board sizes (ascending; the table only grows).
+BENCH := PYTHONPATH=src $(PY) -m bench $(if $(BENCH_PLAYERS),--players $(BENCH_PLAYERS))
 
 bench: $(BIN)/.installed node_modules/.installed install-os ## Benchmark uncached vs the original fix vs tatourney (~5 min; writes bench/results/ and the README summary)
 	$(BENCH) --command "make bench" --readme README.md

@@ -1,6 +1,7 @@
 # `make flake-hunt`: the whole suite several times in a row, each run in a new random order
 # (pytest-random-order; the seed is printed, so a failing order can be replayed with
-# `pytest --random-order-seed=<seed>`). Not part of `make test`: a run takes minutes.
+# `pytest --random-order-bucket=package --random-order-seed=<seed>`). Not part of `make test`: a run
+# takes minutes.
 #   make flake-hunt                                   5 runs, DynamoDB Local and LocalStack
 #   make flake-hunt FLAKE_RUNS=3 FLAKE_BACKENDS=localstack
 # FLAKE_BACKENDS chooses what the tests marked `localstack` run against (both, by default).

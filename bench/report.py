@@ -350,7 +350,8 @@ def _cold_start_lines(results: dict[str, Any]) -> list[str]:
         lines.append(
             f"- **{size['players']:,} players**: tatourney's full Scan read "
             f"{_number(cold['full_scan_read_units'])} RCU in {cold['full_scan_pages']} page"
-            f"{'s' if cold['full_scan_pages'] != 1 else ''} "
+            f"{'s' if cold['full_scan_pages'] != 1 else ''} over {cold['requests']} request"
+            f"{'s' if cold['requests'] != 1 else ''} "
             f"(measured); at 1 RCU that is about {_number(cold['seconds_to_first_board_no_burst'])}"
             f" s to the first board with nothing banked, "
             f"{_number(cold['seconds_to_first_board_full_burst'])} s with 300 s of burst banked "

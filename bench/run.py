@@ -14,11 +14,13 @@ from bench.measure import (
     PROVISIONED_READ_UNITS,
     RAW_SMALL_GET,
     RAW_SMALL_VALUE_BYTES,
+    ColdStart,
     FreshnessTrial,
     HerdRun,
     LoadRun,
     SteadyRun,
     catch_up,
+    cold_start,
     container_memory,
     freshness,
     herd,
@@ -227,6 +229,9 @@ def measure_size(session: Session, players: int) -> dict[str, Any]:
     memory = container_memory(session.admin)
     _freshness_and_race(session, players, modes)
     _offered_load(session, players, modes)  # before the herds, which leave DynamoDB Local busy
+    session.progress(f"{players} players: tatourney cold start")
+    session.stack.settle()
+    cold = cold_start(session.containers[0], session.stack, session.admin)
     _herds(session, players, modes)
     steady = modes[Mode.UNCACHED.value]["steady"]
     return {
@@ -242,7 +247,7 @@ def measure_size(session: Session, players: int) -> dict[str, Any]:
             "rebuild": percentiles(caught_up.rebuild_ms),
             "other_container_first_hit": percentiles(caught_up.other_container_first_hit_ms),
         },
-        "cold_start": _cold_start(modes),
+        "cold_start": _cold_start(cold),
         "modes": modes,
     }
 
@@ -271,18 +276,17 @@ def _hit_ratio(modes: dict[str, dict[str, Any]], raw: dict[str, Any]) -> dict[st
     }
 
 
-def _cold_start(modes: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def _cold_start(run: ColdStart) -> dict[str, Any]:
     """What the first board costs a 1-RCU table: the read units of tatourney's full Scan as
-    measured (its cold herd of one reader), and the time COMPUTED from them: DynamoDB supplies
-    PROVISIONED_READ_UNITS a second, plus what the table has banked (at most BURST_SECONDS)."""
-    cold = modes[Mode.TATOURNEY.value]["herd"].get("1", {})
-    read_units = cold.get("table", {}).get("read_units")
-    if read_units is None:
-        return {}
+    measured (one reader on an empty cache, over as many requests as it took), and the time
+    COMPUTED from them: DynamoDB supplies PROVISIONED_READ_UNITS a second, plus what the table
+    has banked (at most BURST_SECONDS)."""
+    read_units = run.meter.read_units
     banked = PROVISIONED_READ_UNITS * BURST_SECONDS
     return {
         "full_scan_read_units": read_units,
-        "full_scan_pages": cold["table"]["scan_pages"],
+        "full_scan_pages": run.meter.scan_pages,
+        "requests": run.requests,
         "seconds_to_first_board_no_burst": round(read_units / PROVISIONED_READ_UNITS, 1),
         "seconds_to_first_board_full_burst": round(
             max(0.0, read_units - banked) / PROVISIONED_READ_UNITS, 1

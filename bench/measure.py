@@ -233,8 +233,8 @@ class ContainerMemory:
     """Python heap a warm container holds for its board (tracemalloc), in bytes."""
 
     board: int  # the RenderedBoard decoded from the cached value: rows and digest
-    default_page: int  # plus the site's page, rendered and gzipped, as kept after a request
-    pages_bound: int  # plus MEMORY_PAGES pages of MAX_LIMIT players each, gzipped: the bound
+    default_page: int  # plus the site's page, rendered (its text), as kept after a request
+    pages_bound: int  # plus MEMORY_PAGES pages of MAX_LIMIT players each: the bound
     cached_value_bytes: int  # the encoded board in memcached (not in the container)
 
 

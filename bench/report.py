@@ -9,6 +9,8 @@ from typing import Any
 
 from bench.machine import describe_machine
 from bench.plot import plot_latencies
+from tatourney.board import MEMORY_PAGES
+from tatourney.responses import MAX_LIMIT
 from tools.readme_section import with_section
 
 __all__ = ["describe_machine", "print_table", "summary_markdown", "write_outputs"]
@@ -230,7 +232,7 @@ def _bytes_table(results: dict[str, Any]) -> list[list[str]]:
             "board in memcached",
             "container: board",
             "+ the site's page",
-            "bound: + 64 pages of 1,000",
+            f"bound: + {MEMORY_PAGES} pages of {MAX_LIMIT:,}",
             "after a game: rebuild, ms",
             "another container's first hit, ms",
         ]
@@ -479,8 +481,9 @@ def summary_markdown(results: dict[str, Any]) -> str:
         "units). *5xx / STALE / fresh answers/s*: under the fixed offered load against the "
         "capacity model, from the steady state of a deployed site: the board cached, no read "
         "capacity banked. *container*: Python heap (tracemalloc) of the board a warm container "
-        "keeps, decoded from the cached value, then with the site's page rendered and gzipped, "
-        "then with the most pages it keeps (64) at the largest limit (1,000 players). *after a "
+        "keeps, decoded from the cached value, then with the site's page rendered, then with the "
+        f"most pages it keeps ({MEMORY_PAGES}) at the largest limit ({MAX_LIMIT:,} players). "
+        "*after a "
         "game*: the median rebuild (the container that takes the lease: decode the cached board, "
         "read the changed players and a sweep page, rank, encode, store) and the first hit of "
         "another warm container (it gets the new board from memcached and decodes it, once per "

@@ -19,7 +19,7 @@ import boto3
 
 from bench.capacity import ProvisionedCapacity
 from tatourney.aggregation import Game, StatsWriter
-from tatourney_local.services import DynamoDBLocal, Memcached, lambda_environment
+from tatourney_local.services import DynamoDBLocal, Memcached, lambda_environment, local_services
 from tatourney_local.simulator import record_game
 from tatourney_local.tables import TableNames, create_tables
 
@@ -111,24 +111,14 @@ def bench_stack(item_size_bytes: int = DEFAULT_ITEM_BYTES) -> Iterator[Stack]:
     # Before any client exists: clients copy the session's hooks when they are created.
     boto3.DEFAULT_SESSION = session = boto3.Session()
     capacity.install(session.events)
-    memcached = Memcached.start(memory_mb=256, item_size_bytes=item_size_bytes)
-    try:
-        dynamodb = DynamoDBLocal.start()
-        try:
-            os.environ.update(
-                lambda_environment(
-                    memcached.endpoint, dynamodb.endpoint_url, TABLES.games, TABLES.stats
-                )
-            )
-            os.environ["CACHE_KEY_PREFIX"] = KEY_PREFIX
-            os.environ["CACHE_ITEM_LIMIT_BYTES"] = str(item_size_bytes)
-            admin = dynamodb.client()
-            create_tables(admin, TABLES)
-            yield Stack(memcached, dynamodb, capacity, admin, dynamodb.streams_client())
-        finally:
-            dynamodb.stop()
-    finally:
-        memcached.stop()
+    with local_services(memory_mb=256, item_size_bytes=item_size_bytes) as (memcached, dynamodb):
+        endpoints = memcached.endpoint, dynamodb.endpoint_url
+        os.environ.update(lambda_environment(*endpoints, TABLES.games, TABLES.stats))
+        os.environ["CACHE_KEY_PREFIX"] = KEY_PREFIX
+        os.environ["CACHE_ITEM_LIMIT_BYTES"] = str(item_size_bytes)
+        admin = dynamodb.client()
+        create_tables(admin, TABLES)
+        yield Stack(memcached, dynamodb, capacity, admin, dynamodb.streams_client())
 
 
 @dataclass(frozen=True)

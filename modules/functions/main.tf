@@ -45,6 +45,7 @@ locals {
   # its page with If-None-Match (so the browser asks first; max_age keeps that to one preflight
   # an hour) and reads the tag, the cache outcome and when to retry a 503.
   cors = {
+    allow_methods   = ["GET"]
     allow_headers   = ["If-None-Match"]
     expose_headers  = ["ETag", "Retry-After", "X-Cache"]
     max_age_seconds = 3600
@@ -383,7 +384,7 @@ resource "aws_apigatewayv2_api" "this" {
 
   cors_configuration {
     allow_origins  = var.cors_allow_origins
-    allow_methods  = ["GET"]
+    allow_methods  = local.cors.allow_methods
     allow_headers  = local.cors.allow_headers
     expose_headers = local.cors.expose_headers
     max_age        = local.cors.max_age_seconds
@@ -468,7 +469,7 @@ resource "aws_lambda_function_url" "leaderboard" {
 
   cors {
     allow_origins  = var.cors_allow_origins
-    allow_methods  = ["GET"]
+    allow_methods  = local.cors.allow_methods
     allow_headers  = local.cors.allow_headers
     expose_headers = local.cors.expose_headers
     max_age        = local.cors.max_age_seconds

@@ -118,10 +118,7 @@ class Leaderboard:
             and _counter(self._cache.get(self._keys.generation)) == memory.generation
         ):
             return memory
-        found = self._cache.get_many([self._keys.board, self._keys.generation])
-        return self._current_of(
-            found.get(self._keys.board), _counter(found.get(self._keys.generation))
-        )
+        return self._current_from_cache()
 
     def _current_of(self, value: bytes | None, generation: int | None) -> RenderedBoard | None:
         """The board in `value` if it was built under `generation` and is not due a rebuild."""

@@ -229,9 +229,12 @@ def streams_client(endpoint_url: str) -> DynamoDBStreamsClient:
 
 
 @contextmanager
-def local_services() -> Iterator[tuple[Memcached, DynamoDBLocal]]:
-    """memcached and DynamoDB Local for the duration of the block; both stopped on exit."""
-    memcached = Memcached.start()
+def local_services(
+    memory_mb: int = 64, item_size_bytes: int = 1 << 20
+) -> Iterator[tuple[Memcached, DynamoDBLocal]]:
+    """memcached (`-m memory_mb -I item_size_bytes`) and DynamoDB Local for the duration of the
+    block; both stopped on exit."""
+    memcached = Memcached.start(memory_mb=memory_mb, item_size_bytes=item_size_bytes)
     try:
         dynamodb = DynamoDBLocal.start()
         try:

@@ -483,9 +483,10 @@ def test_the_api_serves_get_stats_with_cors_for_the_site_and_stage_throttling() 
     api = resources(functions, "resource", "aws_apigatewayv2_api")["this"]
     cors = api["cors_configuration"][0]
     assert cors["allow_origins"] == "${var.cors_allow_origins}"
-    assert cors["allow_methods"] == ["GET"]
+    assert locals_of(functions)["cors"]["allow_methods"] == ["GET"]
     url_cors = resources(functions, "resource", "aws_lambda_function_url")["leaderboard"]["cors"]
     for front_door in (cors, url_cors[0]):
+        assert front_door["allow_methods"] == "${local.cors.allow_methods}"
         assert front_door["allow_headers"] == "${local.cors.allow_headers}"
         assert front_door["expose_headers"] == "${local.cors.expose_headers}"
     # Exactly the headers the site's script reads, and the one it sends that is not

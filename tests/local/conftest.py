@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tatourney_local.runner import Options, Stack
+from tatourney_local.stack import Options, Stack
 
 WAIT_SECONDS = 60.0  # generous: CI runs every test in one session on a loaded 2-core machine
 

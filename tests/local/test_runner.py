@@ -30,17 +30,11 @@ from tatourney.changelog import Position
 from tatourney.leaderboard import Served, Source
 from tatourney.responses import Page, leaderboard_response
 from tatourney.table import StatsRow
-from tatourney_local.runner import (
-    PROGRAMS,
-    Stack,
-    down,
-    http_api_event,
-    read_pid_file,
-    running,
-    site_and_api_handler,
-)
+from tatourney_local.http_api import http_api_event, site_and_api_handler
+from tatourney_local.runner import PROGRAMS, down, read_pid_file, running
 from tatourney_local.services import REPO_ROOT
 from tatourney_local.simulator import PLAYERS, record_game
+from tatourney_local.stack import Stack
 from tests.local.conftest import WAIT_SECONDS, wait_until
 from tests.support import EVENTS
 

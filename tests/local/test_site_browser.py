@@ -12,9 +12,9 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from pymemcache.client.base import Client
 
 from tatourney_local.faults import throttled
-from tatourney_local.runner import Stack
 from tatourney_local.services import REPO_ROOT
 from tatourney_local.simulator import PLAYERS, record_game
+from tatourney_local.stack import Stack
 from tests.local.conftest import WAIT_SECONDS
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -18,8 +18,8 @@ from localstack_client.session import Session
 
 from build import RUNTIME_PYTHON_VERSION, WHEEL_PLATFORMS, zip_bytes
 from tatourney.config import FUNCTION_VARIABLES
-from tatourney_local.runner import AGGREGATE_MAPPING, INVALIDATE_MAPPING
 from tatourney_local.services import REPO_ROOT
+from tatourney_local.stack import AGGREGATE_MAPPING, INVALIDATE_MAPPING
 from tatourney_local.streams import MappingSettings
 from tatourney_local.tables import TableNames, create_tables
 

@@ -19,7 +19,7 @@ from hcl2 import SerializationOptions
 
 from tatourney.config import FUNCTION_VARIABLES
 from tatourney_local import tables
-from tatourney_local.runner import AGGREGATE_MAPPING, INVALIDATE_MAPPING
+from tatourney_local.stack import AGGREGATE_MAPPING, INVALIDATE_MAPPING
 from tests.terraform.terraform_cli import needs_terraform, plan
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -13,8 +13,8 @@ from localstack_client.session import Session
 from pytest_terraform import terraform
 
 from tatourney_local.localstack import LocalStack
-from tatourney_local.runner import AGGREGATE_MAPPING, INVALIDATE_MAPPING
 from tatourney_local.services import REPO_ROOT, Memcached
+from tatourney_local.stack import AGGREGATE_MAPPING, INVALIDATE_MAPPING
 from tests.localstack.deployment import powertools_layer
 from tests.packaging.building import run_build
 

@@ -22,8 +22,8 @@ node_modules/.installed: package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-install-os: ## Install memcached, Java, Chromium and openssl from the OS packages where missing
-	scripts/ensure-os-packages memcached=memcached java=openjdk-17-jre-headless chromium=chromium openssl=openssl
+install-os: ## Install memcached, Java (the JDK: DynamoDB Local's loopback launcher runs from source), Chromium and openssl where missing
+	scripts/ensure-os-packages memcached=memcached java=openjdk-17-jre-headless javac=openjdk-17-jdk-headless chromium=chromium openssl=openssl
 
 install: $(BIN)/.installed node_modules/.installed install-os ## Install everything the targets need
 

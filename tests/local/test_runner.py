@@ -30,7 +30,11 @@ from tatourney.changelog import Position
 from tatourney.leaderboard import Served, Source
 from tatourney.responses import Page, leaderboard_response
 from tatourney.table import StatsRow
-from tatourney_local.http_api import http_api_event, site_and_api_handler
+from tatourney_local.http_api import (
+    CONTENT_SECURITY_POLICY,
+    http_api_event,
+    site_and_api_handler,
+)
 from tatourney_local.runner import PROGRAMS, down, read_pid_file, running
 from tatourney_local.services import REPO_ROOT
 from tatourney_local.simulator import PLAYERS, record_game
@@ -135,6 +139,84 @@ def test_the_site_and_its_config_are_served(stack: Stack) -> None:
     assert json.loads(config) == {"api_base_url": ""}
     status, _, _ = get(f"{stack.url}..%2Fpyproject.toml")
     assert status == 404
+
+
+def request(url: str, method: str, body: bytes | None = None) -> tuple[int, Message, bytes]:
+    try:
+        with urllib.request.urlopen(
+            urllib.request.Request(url, data=body, method=method), timeout=30
+        ) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"])
+def test_every_other_method_reaches_the_functions_405_json(stack: Stack, method: str) -> None:
+    status, headers, body = request(
+        f"{stack.url}stats", method, b"{}" if method == "POST" else None
+    )
+    assert status == 405
+    assert headers["Allow"] == "GET"
+    assert headers["Content-Type"] == "application/json"
+    assert "GET" in json.loads(body)["error"]
+    assert headers["apigw-requestid"]
+    assert "Server" not in headers
+
+
+def test_head_answers_the_functions_headers_without_a_body(stack: Stack) -> None:
+    _, get_headers, get_body = request(f"{stack.url}stats", "GET")
+    status, headers, body = request(f"{stack.url}stats", "HEAD")
+    # The function sees HEAD, as API Gateway's ANY route passes it on, and answers 405; the
+    # answer keeps its headers and loses its body, as HTTP has it for HEAD.
+    assert status == 405
+    assert headers["Allow"] == "GET"
+    assert int(headers["Content-Length"]) > 0
+    assert body == b""
+    assert len(get_body) == int(get_headers["Content-Length"]) > 0
+
+
+def test_the_site_is_served_with_its_content_security_policy_and_the_api_without(
+    stack: Stack,
+) -> None:
+    for path in ("", "app.js", "style.css", "config.json", "local/metrics"):
+        status, headers, _ = get(f"{stack.url}{path}")
+        assert status == 200, path
+        assert headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY, path
+        assert headers["Cache-Control"] == "no-store", path
+    _, headers, _ = get(f"{stack.url}stats")
+    assert "Content-Security-Policy" not in headers
+    status, headers, _ = request(stack.url, "POST", b"x")
+    assert status == 405
+    assert headers["Allow"] == "GET, HEAD"
+
+
+def listening_addresses(port: int) -> set[str]:
+    """The addresses sockets listen on at `port`, from the kernel's tables (as `ss -ltn`)."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, _, hex_port = local.partition(":")
+            if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+                found.add(address)
+    return found
+
+
+# 127.0.0.1 as /proc/net/tcp writes it, and as tcp6 writes its IPv4-mapped form (::ffff:127.0.0.1).
+LOOPBACK_LISTENERS = {"0100007F", "0000000000000000FFFF00000100007F"}
+
+
+def test_every_server_of_the_stack_listens_on_loopback_only(stack: Stack) -> None:
+    ports = {
+        "DynamoDB Local": stack.dynamodb.port,
+        "site and API": int(stack.url.rsplit(":", 1)[1].strip("/")),
+        **{f"memcached {server.endpoint}": server.port for server in stack.memcached},
+    }
+    for name, port in ports.items():
+        addresses = listening_addresses(port)
+        assert addresses, f"{name} is not listening on {port}"
+        assert addresses <= LOOPBACK_LISTENERS, f"{name} listens on {addresses}"
 
 
 def test_a_game_written_to_games_changes_stats_once_the_cache_is_invalidated(

@@ -19,6 +19,7 @@ from hcl2 import SerializationOptions
 
 from tatourney.config import FUNCTION_VARIABLES
 from tatourney_local import tables
+from tatourney_local.http_api import API_ROUTE
 from tatourney_local.stack import AGGREGATE_MAPPING, INVALIDATE_MAPPING
 from tests.terraform.terraform_cli import needs_terraform, plan
 
@@ -473,10 +474,10 @@ def test_the_failure_queue_is_encrypted_and_keeps_messages_two_weeks() -> None:
     assert queue["message_retention_seconds"] == 14 * 86400
 
 
-def test_the_api_serves_get_stats_with_cors_for_the_site_and_stage_throttling() -> None:
+def test_the_api_routes_every_method_of_stats_to_the_function_with_cors_for_the_site_and_stage_throttling() -> None:
     functions = module("functions")
     route = resources(functions, "resource", "aws_apigatewayv2_route")["stats"]
-    assert route["route_key"] == "GET /stats"
+    assert route["route_key"] == "ANY /stats" == API_ROUTE  # the local HTTP API routes the same
     integration = resources(functions, "resource", "aws_apigatewayv2_integration")["leaderboard"]
     assert integration["payload_format_version"] == "2.0"
     assert integration["integration_type"] == "AWS_PROXY"
@@ -503,7 +504,7 @@ def test_the_api_serves_get_stats_with_cors_for_the_site_and_stage_throttling() 
     assert default(functions, settings["throttling_rate_limit"]) > 0
     assert default(functions, settings["throttling_burst_limit"]) > 0
     permission = resources(functions, "resource", "aws_lambda_permission")["api"]
-    assert permission["source_arn"].endswith("/*/GET/stats")
+    assert permission["source_arn"].endswith("/*/*/stats")
     root_calls = {name: body for block in load(ROOT)["module"] for name, body in block.items()}
     assert "module.site.website_url" in root_calls["functions"]["cors_allow_origins"]
 

@@ -8,10 +8,18 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-os test lint format lock package up down bench bench-quick test-localstack fault-matrix
+.PHONY: help install install-os test lint format lock package up down play bench bench-quick test-localstack fault-matrix
 
-help: ## List the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+# `make help` lists these first, in this order, and the other targets after them.
+EVERYDAY_TARGETS := up down play test package
+space := $() $()
+TARGET_HELP := awk -F':.*\#\# ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+help: ## List the targets, everyday ones first
+	@echo "Everyday:"
+	@for target in $(EVERYDAY_TARGETS); do grep -hE "^$$target:.*## " $(MAKEFILE_LIST) | $(TARGET_HELP); done
+	@echo "Everything else:"
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | grep -vE '^($(subst $(space),|,$(EVERYDAY_TARGETS))):' | sort | $(TARGET_HELP)
 
 $(BIN)/.installed: requirements/dev.txt
 	$(PYTHON) -m venv $(VENV)

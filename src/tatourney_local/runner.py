@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import logging
 import os
+import random
 import signal
 import sys
 import threading
@@ -22,10 +24,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
 
-from tatourney_local.services import ServiceError
+from tatourney_local.services import ServiceError, dynamodb_client
+from tatourney_local.simulator import MAX_SCORE, PLAYERS, record_game
 from tatourney_local.stack import Options, Stack
 
 PID_FILE_NAME = "up.pid"
+# Where a running `up` says how to reach it, for `play` (and anyone else): no port to type.
+ENDPOINTS_FILE_NAME = "endpoints.json"
 
 # What each process in the PID file runs, checked before signalling it: a PID may be reused.
 PROGRAMS = {
@@ -86,6 +91,7 @@ def down(state_dir: Path) -> int:
         print(f"still running: {', '.join(left)}", file=sys.stderr)
         return 1
     pid_file.unlink(missing_ok=True)
+    (state_dir / ENDPOINTS_FILE_NAME).unlink(missing_ok=True)
     print("tatourney stopped")
     return 0
 
@@ -102,6 +108,7 @@ def _pid_file(path: Path) -> Iterator[None]:
     finally:
         if path.exists() and ("runner", os.getpid()) in read_pid_file(path):
             path.unlink()
+            (path.parent / ENDPOINTS_FILE_NAME).unlink(missing_ok=True)
 
 
 def up(options: Options) -> int:
@@ -121,6 +128,7 @@ def up(options: Options) -> int:
             print("starting memcached, DynamoDB Local, the functions and the seed games...")
             stack.start()
             write_pid_file(pid_file, stack.pids())
+            (options.state_dir / ENDPOINTS_FILE_NAME).write_text(json.dumps(stack.endpoints()))
             print(stack.describe())
             print(f"ready: {stack.url}", flush=True)
             threading.Event().wait()
@@ -132,6 +140,27 @@ def up(options: Options) -> int:
         finally:
             stack.stop()
     print("stopped")
+    return 0
+
+
+def play(state_dir: Path) -> int:
+    """One game between two random players, written into the running stack's games table."""
+    endpoints_file = state_dir / ENDPOINTS_FILE_NAME
+    pid_file = state_dir / PID_FILE_NAME
+    if not endpoints_file.exists() or not any(
+        running(pid, PROGRAMS[name]) for name, pid in read_pid_file(pid_file)
+    ):
+        print("tatourney is not running: `make up` first", file=sys.stderr)
+        return 1
+    endpoints = json.loads(endpoints_file.read_text())
+    rng = random.Random()  # noqa: S311 - game scores, not secrets
+    first, second = rng.sample(PLAYERS, 2)
+    scores = dict(zip((first, second), rng.sample(range(MAX_SCORE + 1), 2), strict=True))
+    # A number no simulated game takes (those count from 1), nor an earlier `play`.
+    game = int(time.time())
+    client = dynamodb_client(endpoints["dynamodb"])
+    print(record_game(client, endpoints["games_table"], game, scores))
+    print(f"the leaderboard at {endpoints['site']} shows it within a few seconds")
     return 0
 
 
@@ -172,7 +201,8 @@ def parse_options(argv: list[str] | None) -> tuple[str, Options]:
         help="POWERTOOLS_LOG_LEVEL of the functions (INFO shows every invocation)",
     )
     stop = commands.add_parser("down", help="stop a running `up`")
-    for command in (start, stop):
+    game = commands.add_parser("play", help="play one random game in a running `up`")
+    for command in (start, stop, game):
         command.add_argument(
             "--state-dir",
             type=Path,
@@ -180,8 +210,8 @@ def parse_options(argv: list[str] | None) -> tuple[str, Options]:
             help="where the PID file and the failure log live (%(default)s)",
         )
     args = parser.parse_args(argv)
-    if args.command == "down":
-        return "down", Options(state_dir=args.state_dir)
+    if args.command in ("down", "play"):
+        return args.command, Options(state_dir=args.state_dir)
     return "up", Options(
         state_dir=args.state_dir,
         host=args.host,
@@ -201,6 +231,8 @@ def main(argv: list[str] | None = None) -> int:
     command, options = parse_options(argv)
     if command == "down":
         return down(options.state_dir)
+    if command == "play":
+        return play(options.state_dir)
     return up(options)
 
 

@@ -261,6 +261,14 @@ class Stack:
             ]
         )
 
+    def endpoints(self) -> dict[str, str]:
+        """How to reach the running stack: the site, DynamoDB Local and the games table."""
+        return {
+            "site": self.url,
+            "dynamodb": self.dynamodb.endpoint_url,
+            "games_table": self.options.tables.games,
+        }
+
     def pids(self) -> list[tuple[str, int]]:
         return [
             ("runner", os.getpid()),

@@ -288,17 +288,16 @@ def runner(command: str, *options: str, state_dir: Path) -> list[str]:
 Pids = list[tuple[str, int]]
 
 
-@pytest.fixture
-def runner_up(
-    tmp_path: Path, request: pytest.FixtureRequest
-) -> Iterator[tuple[subprocess.Popen[str], str, Pids]]:
-    """Start `runner up` on free ports with the memcached nodes the test asks for (indirect
-    parameter, default 1); yields the process, its URL and its PID file's entries."""
-    nodes = str(getattr(request, "param", 1))
-    options = ["--port", "0", "--games-per-minute", "120", "--seed-rounds", "1"]
-    options += ["--memcached-nodes", nodes]
+@contextlib.contextmanager
+def started_until_ready(
+    command: list[str], state_dir: Path
+) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """Run `command` (the runner's `up`, or `make up`) until it prints `ready: URL`; yield the
+    process and the URL. Afterwards, as `make down` does: the runner stops its servers; what it
+    could not stop is stopped by the PIDs in its PID file. A test that failed midway leaves
+    nothing running either."""
     process = subprocess.Popen(
-        runner("up", *options, state_dir=tmp_path),
+        command,
         cwd=REPO_ROOT,
         env=RUNNER_ENV,
         stdout=subprocess.PIPE,
@@ -319,19 +318,32 @@ def runner_up(
         deadline = time.monotonic() + 2 * WAIT_SECONDS
         while not output or not output[-1].startswith("ready: "):
             if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("runner did not get ready:\n" + "".join(output))
+                pytest.fail(f"{command} did not get ready:\n" + "".join(output))
             with contextlib.suppress(queue.Empty):
                 output.append(lines.get(timeout=1))
-        url = output[-1].split(" ", 1)[1].strip()
-        yield process, url, read_pid_file(tmp_path / "up.pid")
+        yield process, output[-1].split(" ", 1)[1].strip()
     finally:
-        # As `make down` does: the runner stops its servers; what it could not stop is stopped
-        # by the PIDs in its PID file. A test that failed midway leaves nothing running either.
-        down(tmp_path)
+        down(state_dir)
         if process.poll() is None:
             process.kill()
         process.wait(timeout=30)
         reader.join(timeout=30)
+
+
+@pytest.fixture
+def runner_up(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[tuple[subprocess.Popen[str], str, Pids]]:
+    """Start `runner up` on free ports with the memcached nodes the test asks for (indirect
+    parameter, default 1); yields the process, its URL and its PID file's entries."""
+    nodes = str(getattr(request, "param", 1))
+    options = ["--port", "0", "--games-per-minute", "120", "--seed-rounds", "1"]
+    options += ["--memcached-nodes", nodes]
+    with started_until_ready(runner("up", *options, state_dir=tmp_path), tmp_path) as (
+        process,
+        url,
+    ):
+        yield process, url, read_pid_file(tmp_path / "up.pid")
 
 
 def ports_of(pids: Pids) -> list[int]:

@@ -474,7 +474,7 @@ def test_the_failure_queue_is_encrypted_and_keeps_messages_two_weeks() -> None:
     assert queue["message_retention_seconds"] == 14 * 86400
 
 
-def test_the_api_routes_every_method_of_stats_to_the_function_with_cors_for_the_site_and_stage_throttling() -> None:
+def test_the_api_routes_every_stats_method_to_the_function_with_cors_and_throttling() -> None:
     functions = module("functions")
     route = resources(functions, "resource", "aws_apigatewayv2_route")["stats"]
     assert route["route_key"] == "ANY /stats" == API_ROUTE  # the local HTTP API routes the same

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from pathlib import Path
 
 from tatourney_local.runner import PROGRAMS, read_pid_file, running
 from tatourney_local.services import REPO_ROOT
 from tests.local.conftest import WAIT_SECONDS, wait_until
-from tests.local.test_runner import RUNNER_ENV, get, started_until_ready
+from tests.local.test_runner import get, run, started_until_ready
 
 
 def quickstart_commands() -> list[str]:
@@ -37,21 +36,10 @@ def test_the_readmes_quickstart_runs_as_written(tmp_path: Path) -> None:
     settings = [f"UP_STATE_DIR={tmp_path}", "UP_PORT=0", "UP_GAMES_PER_MINUTE=0"]
     up, play, down = ([*command.split(), *settings] for command in commands)
 
-    def make(command: list[str]) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            command,
-            cwd=REPO_ROOT,
-            env=RUNNER_ENV,
-            capture_output=True,
-            text=True,
-            timeout=2 * WAIT_SECONDS,
-            check=False,
-        )
-
     with started_until_ready(up, tmp_path) as (process, url):
         pids = read_pid_file(tmp_path / "up.pid")
         before = games_played(url)
-        played = make(play)
+        played = run(play)
         assert played.returncode == 0, played.stdout + played.stderr
         assert " beat " in played.stdout
 
@@ -59,7 +47,7 @@ def test_the_readmes_quickstart_runs_as_written(tmp_path: Path) -> None:
             return games_played(url) == before + 2  # one game: two players' rows
 
         wait_until(the_game_is_on_the_board)
-        stopped = make(down)
+        stopped = run(down)
         assert stopped.returncode == 0, stopped.stdout + stopped.stderr
         assert process.wait(timeout=WAIT_SECONDS) == 0
     assert pids
@@ -68,14 +56,6 @@ def test_the_readmes_quickstart_runs_as_written(tmp_path: Path) -> None:
 
 
 def test_play_without_a_running_stack_says_so(tmp_path: Path) -> None:
-    done = subprocess.run(
-        ["make", "play", f"UP_STATE_DIR={tmp_path}"],
-        cwd=REPO_ROOT,
-        env=RUNNER_ENV,
-        capture_output=True,
-        text=True,
-        timeout=WAIT_SECONDS,
-        check=False,
-    )
+    done = run(["make", "play", f"UP_STATE_DIR={tmp_path}"])
     assert done.returncode != 0
     assert "`make up` first" in done.stderr

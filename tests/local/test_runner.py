@@ -288,6 +288,19 @@ def runner(command: str, *options: str, state_dir: Path) -> list[str]:
 Pids = list[tuple[str, int]]
 
 
+def run(command: list[str]) -> subprocess.CompletedProcess[str]:
+    """A command of the runner or of make, to its end (bounded), its output captured."""
+    return subprocess.run(
+        command,
+        cwd=REPO_ROOT,
+        env=RUNNER_ENV,
+        capture_output=True,
+        text=True,
+        timeout=2 * WAIT_SECONDS,
+        check=False,
+    )
+
+
 @contextlib.contextmanager
 def started_until_ready(
     command: list[str], state_dir: Path
@@ -387,15 +400,7 @@ def test_up_serves_ten_players_and_stopping_leaves_no_process_or_port(
     assert sorted(p["player"] for p in json.loads(body)["players"]) == sorted(PLAYERS)
 
     if stop_with == "down":
-        done = subprocess.run(
-            runner("down", state_dir=tmp_path),
-            cwd=REPO_ROOT,
-            env=RUNNER_ENV,
-            capture_output=True,
-            text=True,
-            timeout=2 * WAIT_SECONDS,
-            check=False,
-        )
+        done = run(runner("down", state_dir=tmp_path))
         assert done.returncode == 0, done.stdout + done.stderr
     else:
         process.send_signal(signal.SIGINT)

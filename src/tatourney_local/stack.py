@@ -24,7 +24,6 @@ from tatourney_local.metrics import (
     RecentEvents,
     alarm_thresholds,
     alarm_views,
-    render_page,
 )
 from tatourney_local.services import (
     LOOPBACK,
@@ -39,6 +38,16 @@ from tatourney_local.tables import TableNames, create_tables
 
 STATE_DIR = REPO_ROOT / ".local"
 READY_TIMEOUT_SECONDS = 120
+# The local metrics page: a static page and its script and style, fed by /local/metrics.json.
+PAGES_DIR = Path(__file__).parent / "pages"
+LOCAL_PAGES = {
+    "/local/metrics": ("metrics.html", "text/html; charset=utf-8"),
+    "/local/metrics.js": ("metrics.js", "text/javascript; charset=utf-8"),
+    "/local/metrics.css": ("metrics.css", "text/css; charset=utf-8"),
+}
+# Its chart: the leaderboard's answers in 10-second bars over the last 5 minutes.
+HISTORY_BUCKET_SECONDS = 10.0
+HISTORY_BUCKETS = 30
 
 # The event source mappings as modules/functions deploys them (tests/terraform checks): aggregate
 # sees only new games (its filter criteria), both report partial failures and bisect on errors;
@@ -199,17 +208,26 @@ class Stack:
         )
 
     def _local_page(self, path: str) -> tuple[str, bytes] | None:
-        if path == "/local/metrics":
-            page = render_page(self.alarm_views(), self.metrics.by_service())
-            return "text/html; charset=utf-8", page.encode()
         if path == "/local/metrics.json":
             body = {
                 "alarms": [
                     dataclasses.asdict(view) | {"state": view.state} for view in self.alarm_views()
                 ],
                 "functions": self.metrics.by_service(),
+                "history": {
+                    "bucket_seconds": HISTORY_BUCKET_SECONDS,
+                    "series": self.metrics.history(
+                        "tatourney-leaderboard",
+                        ("Hits", "Misses", "StaleAnswers"),
+                        HISTORY_BUCKET_SECONDS,
+                        HISTORY_BUCKETS,
+                    ),
+                },
             }
             return "application/json", json.dumps(body).encode()
+        if path in LOCAL_PAGES:
+            name, content_type = LOCAL_PAGES[path]
+            return content_type, (PAGES_DIR / name).read_bytes()
         return None
 
     def _wait_for_stats(self, games: int) -> None:

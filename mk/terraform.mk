@@ -45,3 +45,8 @@ validate: ## terraform init + validate in the root and both examples (needs terr
 	  echo "== $$dir"; \
 	  (cd $$dir && terraform init -backend=false -input=false >/dev/null && terraform validate) || exit 1; \
 	done
+
+.PHONY: docs
+
+docs: $(BIN)/.installed ## Rewrite the modules' inputs and outputs tables (READMEs, docs/deploy.md) from their .tf files
+	PYTHONPATH=. $(PY) tools/terraform/module_docs.py

@@ -48,5 +48,6 @@ validate: ## terraform init + validate in the root and both examples (needs terr
 
 .PHONY: docs
 
-docs: $(BIN)/.installed ## Rewrite the modules' inputs and outputs tables (READMEs, docs/deploy.md) from their .tf files
+docs: $(BIN)/.installed ## Rewrite the generated docs: the modules' inputs and outputs (READMEs, docs/deploy.md), docs/api.md's OpenAPI tables
 	PYTHONPATH=. $(PY) tools/terraform/module_docs.py
+	PYTHONPATH=. $(PY) tools/openapi_doc.py

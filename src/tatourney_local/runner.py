@@ -159,7 +159,11 @@ def play(state_dir: Path) -> int:
     # A number no simulated game takes (those count from 1), nor an earlier `play`.
     game = int(time.time())
     client = dynamodb_client(endpoints["dynamodb"])
-    print(record_game(client, endpoints["games_table"], game, scores))
+    try:
+        print(record_game(client, endpoints["games_table"], game, scores))
+    except client.exceptions.TransactionCanceledException:
+        print(f"one of them already played game {game}: try again in a second", file=sys.stderr)
+        return 1
     print(f"the leaderboard at {endpoints['site']} shows it within a few seconds")
     return 0
 

@@ -174,6 +174,17 @@ def test_head_answers_the_functions_headers_without_a_body(stack: Stack) -> None
     assert int(headers["Content-Length"]) > 0
     assert body == b""
     assert len(get_body) == int(get_headers["Content-Length"]) > 0
+    # On the wire: nothing after the headers (a client does not read a HEAD answer's body, so
+    # only the raw bytes show one sent by mistake).
+    port = int(stack.url.rsplit(":", 1)[1].strip("/"))
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
+        connection.sendall(b"HEAD /stats HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+        received = b""
+        while chunk := connection.recv(65536):
+            received += chunk
+    head, _, after = received.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.0 405")
+    assert after == b""
 
 
 def test_the_site_is_served_with_its_content_security_policy_and_the_api_without(

@@ -132,6 +132,7 @@ class LocalMetrics:
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._samples: deque[Sample] = deque()
+        self._units: dict[str, dict[str, str]] = {}  # per service and metric, as documented
         self._lock = threading.Lock()
         self._clock = clock
 
@@ -141,6 +142,8 @@ class LocalMetrics:
         with self._lock:
             for directive in document["_aws"].get("CloudWatchMetrics", []):
                 for metric in directive.get("Metrics", []):
+                    units = self._units.setdefault(service, {})
+                    units[metric["Name"]] = str(metric.get("Unit", "None"))
                     values = document.get(metric["Name"], [])
                     for value in values if isinstance(values, list) else [values]:
                         self._samples.append(Sample(now, service, metric["Name"], float(value)))
@@ -166,6 +169,11 @@ class LocalMetrics:
             if sample.service == service and sample.name in series and age_buckets < buckets:
                 series[sample.name][buckets - 1 - age_buckets] += sample.value
         return series
+
+    def units(self) -> dict[str, dict[str, str]]:
+        """The unit each function gave each of its metrics (CloudWatch's names: Milliseconds...)."""
+        with self._lock:
+            return {service: dict(units) for service, units in self._units.items()}
 
     def by_service(self) -> dict[str, dict[str, dict[str, float]]]:
         """Per service and metric, over the last minute: sum, samples, p50, p95, maximum."""

@@ -214,6 +214,7 @@ class Stack:
                     dataclasses.asdict(view) | {"state": view.state} for view in self.alarm_views()
                 ],
                 "functions": self.metrics.by_service(),
+                "units": self.metrics.units(),
                 "history": {
                     "bucket_seconds": HISTORY_BUCKET_SECONDS,
                     "series": self.metrics.history(

@@ -431,6 +431,7 @@ def test_the_local_metrics_page_shows_what_the_alarms_would_see(stack: Stack) ->
     leaderboard = figures["functions"]["tatourney-leaderboard"]
     assert leaderboard["Hits"]["sum"] >= 2
     assert leaderboard["Latency"]["samples"] >= 3
+    assert figures["units"]["tatourney-leaderboard"]["Latency"] == "Milliseconds"
     # The page's chart: the leaderboard's answers in bars, the newest last.
     chart = figures["history"]["series"]
     assert sum(chart["Hits"]) >= 2

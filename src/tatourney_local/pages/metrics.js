@@ -13,6 +13,8 @@
   // Rounded for reading: whole numbers stay whole, the rest keep one decimal (0.0000375 ms is 0).
   const number = new Intl.NumberFormat("en", { maximumFractionDigits: 1 });
   const byId = (id) => document.getElementById(id);
+  // CloudWatch's unit names, as the functions declare them, shortened for the table.
+  const UNITS = { Milliseconds: " ms", Seconds: " s", Percent: " %", Bytes: " B" };
 
   function format(value) {
     return value === null || value === undefined ? "–" : number.format(value);
@@ -47,19 +49,19 @@
     );
   }
 
-  function renderFunctions(functions) {
+  function renderFunctions(functions, units) {
     const rows = [];
     for (const [service, metrics] of Object.entries(functions)) {
       for (const [name, summary] of Object.entries(metrics)) {
+        const unit = UNITS[(units[service] || {})[name]] || "";
         rows.push(
           cells(
             [
               [service],
               [name],
-              ...["sum", "samples", "p50", "p95", "max"].map((key) => [
-                format(summary[key]),
-                "num",
-              ]),
+              [format(summary.sum) + unit, "num"],
+              [format(summary.samples), "num"],
+              ...["p50", "p95", "max"].map((key) => [format(summary[key]) + unit, "num"]),
             ],
             true,
           ),
@@ -122,7 +124,7 @@
       const figures = await response.json();
       renderChart(figures.history);
       renderAlarms(figures.alarms);
-      renderFunctions(figures.functions);
+      renderFunctions(figures.functions, figures.units);
       byId("notice").hidden = true;
       document.body.dataset.state = "ready";
     } catch (error) {

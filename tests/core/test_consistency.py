@@ -10,6 +10,8 @@ from contextlib import contextmanager
 
 import pytest
 
+from tatourney.cache import LeaderboardKeys
+from tatourney.changelog import ChangeLog
 from tatourney.leaderboard import Source
 from tatourney.rebuild import SWEEP_ITEMS
 from tatourney_local.faults import ReplicaLag, unprocessed_keys
@@ -27,7 +29,7 @@ from tests.core.test_cache_protocol import (
     source_of,
     wins_of,
 )
-from tests.support import LocalAws
+from tests.support import FakeLambdaContext, LocalAws, load_handler
 
 LAG_SECONDS = 30.0  # longer than any test: every eventually consistent read of a change is behind
 
@@ -270,3 +272,25 @@ def test_injected_partial_batch_answers_are_asked_again_and_land(
     assert len(reader.players_read) == 2, "the unprocessed keys asked again"
     assert consistent_flags(reader) == [False, False], "asked again, not found behind"
     assert [scan.get("Limit") for scan in reader.scans] == [SWEEP_ITEMS]
+
+
+def test_the_invalidate_function_logs_each_players_version_from_the_stream_records(
+    lambda_env: dict[str, str], aws: LocalAws, tables: TableNames, memcached: Memcached
+) -> None:
+    aws.put_stats(tables.stats, [("Mark", 10, 1, 4000), ("Tia", 10, 7, 5000)])
+    aws.put_stats(tables.stats, [("Mark", 11, 2, 4600)])  # the newest record of Mark wins
+    aws.client.delete_item(TableName=tables.stats, Key={"player": {"S": "Tia"}})
+    aws.client.put_item(  # an item that is not a stats row: the board leaves it out
+        TableName=tables.stats,
+        Item={"player": {"S": "Odd"}, "games": {"S": "many"}},
+    )
+
+    handler = load_handler("invalidate")
+    assert handler.handler(aws.stream_event(tables.stats), FakeLambdaContext()) == {
+        "batchItemFailures": []
+    }
+
+    keys = LeaderboardKeys.for_prefix(lambda_env["CACHE_KEY_PREFIX"])
+    log = ChangeLog.decode(cache_for(memcached, lambda_env["CACHE_KEY_PREFIX"]).get(keys.log))
+    assert log is not None
+    assert log.versions() == {"Mark": (11, 2, 4600), "Tia": None, "Odd": None}

@@ -17,7 +17,6 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Collection, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,13 +27,13 @@ from pymemcache.client.base import Client
 from tatourney.cache import LeaderboardKeys, home_node
 from tatourney.leaderboard import Served
 from tatourney.table import Cursor, Players, ScanPage, StatsTable
-from tatourney_local.faults import ReplicaLag
 from tatourney_local.runner import INVALIDATE_MAPPING, LocalFunction
-from tatourney_local.services import LOOPBACK, Memcached, dynamodb_client
+from tatourney_local.services import LOOPBACK, Memcached
 from tatourney_local.streams import FailureLog, StreamMapping
 from tatourney_local.tables import TableNames
 from tests.conftest import FaultMatrix, Reader
 from tests.core.test_cache_protocol import TEN_PLAYERS
+from tests.core.test_consistency import replica_lag
 from tests.support import LocalAws
 
 HANG_SECONDS = 1.5
@@ -437,20 +436,6 @@ def test_a_leaderboards_board_lease_and_scan_never_leave_its_home_node(
 FILLERS = [(f"filler-{n:03}", 10, 0, 100) for n in range(190)]  # ranked below the ten
 
 
-@contextmanager
-def lagging(run: FaultRun, seconds: float) -> Iterator[ReplicaLag]:
-    """The replica-lag fault on the writer's client and every reader's."""
-    lag = ReplicaLag(seconds, dynamodb_client(run.aws.endpoint_url), [run.tables.stats])
-    emitters = [run.aws.client.meta.events, *(r.table_client.meta.events for r in run.readers)]
-    for events in emitters:
-        lag.install(events)
-    try:
-        yield lag
-    finally:
-        for events in emitters:
-            lag.uninstall(events)
-
-
 @pytest.mark.parametrize("cluster", [1], ids=lambda n: f"{n}-nodes", indirect=True)
 @pytest.mark.parametrize("lag_ms", [0, 100, 500, 2000])
 @pytest.mark.parametrize("path", ["patch", "full Scan", "resumed Scan"])
@@ -465,7 +450,7 @@ def test_injected_replica_lag_never_puts_the_pre_change_board_back(
         if path == "resumed Scan":  # a page of 3 a request: the Scan goes on across requests
             reader.leaderboard._rebuilder._scan_page_items = 3
             reader.leaderboard._rebuilder._scan_budget_seconds = 0
-    with lagging(run, lag_ms / 1000):
+    with replica_lag(run.aws, run.tables, *run.readers, seconds=lag_ms / 1000):
         run.change(10)
         run.read_until_processed_and_served_from_the_cache(10)
         run.read_for(lag_ms / 1000)  # and on, while replicas are behind the change

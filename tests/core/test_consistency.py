@@ -15,7 +15,7 @@ from tatourney.changelog import ChangeLog
 from tatourney.leaderboard import Source
 from tatourney.rebuild import SWEEP_ITEMS
 from tatourney_local.faults import ReplicaLag, unprocessed_keys
-from tatourney_local.services import Memcached, dynamodb_client
+from tatourney_local.services import Memcached, dynamodb_client, free_port
 from tatourney_local.tables import TableNames
 from tests.conftest import Reader
 from tests.core.test_cache_protocol import (
@@ -294,3 +294,19 @@ def test_the_invalidate_function_logs_each_players_version_from_the_stream_recor
     log = ChangeLog.decode(cache_for(memcached, lambda_env["CACHE_KEY_PREFIX"]).get(keys.log))
     assert log is not None
     assert log.versions() == {"Mark": (11, 2, 4600), "Tia": None, "Odd": None}
+
+
+def test_with_injected_replica_lag_the_cache_down_fallback_reads_consistently(
+    make_reader: Callable[..., Reader], aws: LocalAws, tables: TableNames
+) -> None:
+    """Without the cache there is no log to check against: the fallback's Scan is consistent."""
+    put_many(aws, tables.stats, many_players(20))
+    reader = make_reader(cache_endpoints=f"127.0.0.1:{free_port()}")  # nothing listens there
+    with replica_lag(aws, tables, reader):
+        aws.put_stats(tables.stats, [("player-00007", 11, 10, 2000)])
+        answer = reader.leaderboard.read()
+
+    assert source_of(answer) is Source.MISS
+    assert answer.trace.cache_errors == 1
+    assert wins_of(answer, "player-00007") == 10
+    assert [scan.get("ConsistentRead") for scan in reader.scans] == [True]

@@ -12,12 +12,13 @@ capacity model (the figures are the read units DynamoDB Local reports, not throt
 from __future__ import annotations
 
 import dataclasses
+import json
 import uuid
 from typing import Any
 
 import boto3
 
-from bench.stack import Stack
+from bench.stack import Stack, bench_stack
 from tatourney.cache import Cache, LeaderboardKeys
 from tatourney.config import LeaderboardConfig
 from tatourney.invalidation import Invalidator
@@ -27,6 +28,7 @@ from tatourney_local.faults import ReplicaLag
 from tatourney_local.services import LOCAL_KEY_ID, LOCAL_SECRET, REGION
 from tatourney_local.tables import TableNames, create_tables
 
+QUICK_PLAYERS, QUICK_CHANGES = 200, 10  # `python -m bench.replica_lag`, and make bench-quick
 CASES = {"normal": 0.0, "worst": 3600.0}  # lag seconds: none behind; every read within it behind
 
 
@@ -108,3 +110,13 @@ def measure(stack: Stack, players: int, changes: int) -> dict[str, Any]:
         "players": players,
         **{case: measure_case(stack, players, changes, lag) for case, lag in CASES.items()},
     }
+
+
+def main() -> None:
+    """The quick form alone, on services of its own: 200 players, 10 changes a case."""
+    with bench_stack() as stack:
+        print(json.dumps(measure(stack, QUICK_PLAYERS, QUICK_CHANGES), indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -104,8 +104,8 @@ QUICK = dataclasses.replace(
     load_seconds=2.0,
     load_change_every_seconds=0.7,
     load_containers=48,
-    replica_lag_players=200,
-    replica_lag_changes=10,
+    replica_lag_players=replica_lag.QUICK_PLAYERS,
+    replica_lag_changes=replica_lag.QUICK_CHANGES,
 )
 
 

@@ -1,5 +1,8 @@
 """The fault matrix: real memcached nodes (1, 2, 3) that hang (SIGSTOP/SIGCONT) or crash and come
-back empty (SIGKILL, then a new process on the same port), while games change the board.
+back empty (SIGKILL, then a new process on the same port), while games change the board; the
+replica-lag fault (injected: DynamoDB Local is always strongly consistent) on every rebuild path;
+and the node list changing under the two functions (grown then shrunk back, mismatched during a
+rolling deploy), each function deployed anew with its list.
 
 The stats stream feeds the real invalidate handler through the local event source mapping with
 the deployed settings (retries, backoff, record age), so a failed invalidation is redelivered as

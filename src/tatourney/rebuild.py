@@ -224,7 +224,9 @@ class Rebuilder:
                     progress,
                     cursor=page.cursor,
                     rows=tuple(rows.values()),
-                    read_units=progress.read_units + page.consumed_read_units,
+                    # What the Scan costs eventually consistent (half), to weigh a patch by.
+                    read_units=progress.read_units
+                    + page.consumed_read_units * (0.5 if consistent else 1.0),
                     pages=progress.pages + 1,
                 )
             self._reread(rows, log.changed_since(progress.position) or frozenset(), reads)

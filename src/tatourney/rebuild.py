@@ -115,7 +115,7 @@ class Rebuilder:
         settle: bool = True,
     ) -> None:
         """`settle=False` leaves eventually consistent reads unchecked: only for a test that must
-        show what the check prevents (the local stack's UP_UNSAFE_SKIP_SETTLE), never deployed."""
+        show what settling prevents (Leaderboard(settle=False); the functions never pass it)."""
         self._table = table
         self._settle_enabled = settle
         self._save_progress = save_progress

@@ -204,6 +204,13 @@ def parse_options(argv: list[str] | None) -> tuple[str, Options]:
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
         help="POWERTOOLS_LOG_LEVEL of the functions (INFO shows every invocation)",
     )
+    start.add_argument(
+        "--replica-lag-ms",
+        type=int,
+        default=Options.replica_lag_ms,
+        help="answer eventually consistent reads of stats rows written within this many "
+        "milliseconds with their previous version, as a DynamoDB replica behind would (0: off)",
+    )
     stop = commands.add_parser("down", help="stop a running `up`")
     game = commands.add_parser("play", help="play one random game in a running `up`")
     for command in (start, stop, game):
@@ -226,6 +233,7 @@ def parse_options(argv: list[str] | None) -> tuple[str, Options]:
         games_per_minute=args.games_per_minute,
         seed_rounds=max(args.seed_rounds, 1),
         function_log_level=args.function_log_level,
+        replica_lag_ms=max(args.replica_lag_ms, 0),
     )
 
 

@@ -15,6 +15,9 @@ from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import boto3
+
+from tatourney_local.faults import ReplicaLag
 from tatourney_local.http_api import site_and_api_handler
 from tatourney_local.lambdas import LocalFunction
 from tatourney_local.metrics import (
@@ -81,6 +84,7 @@ class Options:
     function_log_level: str = "WARNING"
     state_dir: Path = STATE_DIR
     tables: TableNames = field(default_factory=TableNames)
+    replica_lag_ms: int = 0  # the replica-lag fault on the functions' DynamoDB clients; 0: off
 
 
 class Stack:
@@ -96,6 +100,7 @@ class Stack:
         self.metrics = LocalMetrics()
         self.server_errors = RecentEvents()  # 5xx answered to the site: API Gateway's 5xx
         self.simulator: GameSimulator
+        self.replica_lag: ReplicaLag | None = None  # --replica-lag-ms
         self._server: ThreadingHTTPServer
         self._cleanup = contextlib.ExitStack()
 
@@ -133,6 +138,15 @@ class Stack:
         self._cleanup.callback(self.dynamodb.stop)
         client = self.dynamodb.client()
         create_tables(client, options.tables)
+        if options.replica_lag_ms:
+            # On a new default session before the functions' clients exist, so they all get it;
+            # `client` (created before) reads the previous versions consistently.
+            self.replica_lag = ReplicaLag(
+                options.replica_lag_ms / 1000, client, [options.tables.stats]
+            )
+            self._cleanup.callback(setattr, boto3, "DEFAULT_SESSION", boto3.DEFAULT_SESSION)
+            boto3.DEFAULT_SESSION = boto3.Session()
+            self.replica_lag.install(boto3.DEFAULT_SESSION.events)
 
         environment = lambda_environment(
             self.cache_endpoints,

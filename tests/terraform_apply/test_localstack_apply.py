@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -101,25 +102,9 @@ def test_a_second_plan_changes_nothing_but_localstacks_own_drift(
     }
 
 
-LOCALSTACK_OVERRIDE = """
-provider "aws" {
-  access_key                  = "test"
-  secret_key                  = "test"
-  skip_credentials_validation = true
-  skip_metadata_api_check     = true
-  skip_requesting_account_id  = true
-  s3_use_path_style           = true
-
-  endpoints {
-    %s
-  }
-}
-"""
-# Every service examples/complete's plan reads from or would create in.
-COMPLETE_SERVICES = [
-    *("apigatewayv2", "cloudfront", "cloudwatch", "cloudwatchlogs", "dynamodb", "ec2"),
-    *("elasticache", "iam", "kms", "lambda", "s3", "sns", "sqs", "sts", "wafv2"),
-]
+# examples/localstack's provider, every endpoint at LocalStack, over examples/complete's own.
+LOCALSTACK_PROVIDER = Path("examples", "localstack", "provider.tf")
+LOCALSTACK_ENDPOINT_VARIABLE = 'variable "localstack_endpoint" {\n  type = string\n}\n'
 
 
 def test_examples_complete_plans_the_whole_aws_stack_against_localstack(
@@ -130,17 +115,21 @@ def test_examples_complete_plans_the_whole_aws_stack_against_localstack(
 ) -> None:
     """A plan, not an apply: ElastiCache, API Gateway HTTP APIs and CloudFront are paid LocalStack
     features. The plan reads every data source (zones, node type offerings, the account)."""
-    module_dir = terraform_stack.sources / "examples" / "complete"
-    endpoints = "\n    ".join(f'{name} = "{localstack.endpoint_url}"' for name in COMPLETE_SERVICES)
-    (module_dir / "localstack_override.tf").write_text(LOCALSTACK_OVERRIDE % endpoints)
+    sources = terraform_stack.sources
+    module_dir = sources / "examples" / "complete"
+    added = [module_dir / "localstack_override.tf", module_dir / "localstack_endpoint.tf"]
+    shutil.copy(sources / LOCALSTACK_PROVIDER, added[0])
+    added[1].write_text(LOCALSTACK_ENDPOINT_VARIABLE)
     data_dir = tmp_path_factory.mktemp("complete-data")
+    variables = {"localstack_endpoint": localstack.endpoint_url}
     try:
         for command in (["init", "-input=false"], ["plan", "-input=false", "-out=complete.tfplan"]):
-            done = terraform_found.run(command, module_dir, data_dir)
+            done = terraform_found.run(command, module_dir, data_dir, variables)
             assert done.returncode == 0, f"terraform {command[0]}:\n{done.stdout}\n{done.stderr}"
         shown = terraform_found.run(["show", "-json", "complete.tfplan"], module_dir, data_dir)
     finally:
-        (module_dir / "localstack_override.tf").unlink()
+        for path in added:
+            path.unlink()
     plan = json.loads(shown.stdout)
     created = {
         change["type"]
@@ -204,6 +193,8 @@ def leftovers(session: Session, name: str) -> dict[str, list[str]]:
                 *ec2.describe_vpcs()["Vpcs"],
                 *ec2.describe_vpc_endpoints()["VpcEndpoints"],
             ]
+            # A deleted endpoint stays listed a while, as in AWS, in state "deleted".
+            if resource["State"].lower() != "deleted"
             for tag in resource.get("Tags", [])
             if tag["Key"] == "Name"
         ],

@@ -3,7 +3,8 @@ it (with network and monitoring on) and the end-to-end tests drove it, then plan
 changes but LocalStack's own drift, below) and destroyed (nothing left); and a plan of
 examples/complete, the whole AWS stack, with every endpoint at LocalStack.
 
-These run after tests/localstack (pytest's order: by path), and the last one destroys the stack."""
+The last one destroys the stack; it runs after every other test, whatever the order
+(conftest.py)."""
 
 from __future__ import annotations
 
@@ -203,6 +204,7 @@ def leftovers(session: Session, name: str) -> dict[str, list[str]]:
     return {kind: names for kind, names in found.items() if names}
 
 
+@pytest.mark.destroys_terraform_stack
 def test_destroy_leaves_nothing_of_the_stack(
     terraform_stack: TerraformStack, localstack_session: Session
 ) -> None:

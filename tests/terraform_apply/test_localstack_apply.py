@@ -81,6 +81,32 @@ def localstack_drift(change: dict[str, Any]) -> bool:
     return False
 
 
+def rule_change(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "aws_vpc_security_group_egress_rule",
+        "change": {"before": before, "after": after},
+    }
+
+
+def test_the_drift_accepted_is_localstacks_and_nothing_else() -> None:
+    group = "sg-0a1b2c3d"
+    rule = {"description": "Memcached", "referenced_security_group_id": group, "from_port": 11211}
+    reported = {**rule, "description": None, "referenced_security_group_id": f"{ACCOUNT}/{group}"}
+    assert localstack_drift(rule_change(reported, rule))
+    assert not localstack_drift(rule_change({**reported, "from_port": 22}, rule))
+    other_group = {**reported, "referenced_security_group_id": f"{ACCOUNT}/sg-other"}
+    assert not localstack_drift(rule_change(other_group, rule))
+    policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow"}]}
+    after = {"policy": json.dumps(policy)}
+    unversioned = {"policy": json.dumps({"Statement": policy["Statement"]})}
+    denied = {"policy": json.dumps({"Statement": [{"Effect": "Deny"}]})}
+    for before, accepted in ((unversioned, True), (denied, False)):
+        endpoint = {"type": "aws_vpc_endpoint", "change": {"before": before, "after": after}}
+        assert localstack_drift(endpoint) is accepted
+    table = {"type": "aws_dynamodb_table", "change": {"before": {"a": 1}, "after": {"a": 2}}}
+    assert not localstack_drift(table)
+
+
 def test_a_second_plan_changes_nothing_but_localstacks_own_drift(
     terraform_stack: TerraformStack,
 ) -> None:

@@ -45,9 +45,12 @@ def test_the_example_serves_the_leaderboard_from_a_function_url_named_in_the_sit
     terraform_stack: TerraformStack, localstack_session: Session
 ) -> None:
     deployment = terraform_stack.deployment
-    url = localstack_session.client("lambda").get_function_url_config(
+    url_config = localstack_session.client("lambda").get_function_url_config(
         FunctionName=deployment.functions["leaderboard"]
-    )["FunctionUrl"]
+    )
+    url = url_config["FunctionUrl"]
+    # The site's origin as LocalStack serves it, which examples/localstack adds for CORS.
+    assert deployment.site_url.rstrip("/") in url_config["Cors"]["AllowOrigins"]
     assert deployment.stats_url == f"{url.rstrip('/')}/stats"
     bucket = deployment.site_url.removeprefix("http://").split(".s3-website.")[0]
     assert bucket.startswith(f"{deployment.name}-site-")

@@ -1,0 +1,218 @@
+"""The consistency checker: after each change to the stats table, does the cache serve it?
+
+An ordinary reader of memcached beside the invalidation path (Meta's Polaris is the model): it
+is given the changes the stats stream carried, reads the leaderboard's counter, board and change
+log from the cache (one `get_many`, whatever the number of changes: never the table, never a
+rebuild) and classifies each change:
+
+- CONSISTENT: the current board shows the player at the change's version or beyond it;
+- NOT_YET_REBUILT: the invalidation went through and no board has been built since (the next
+  read rebuilds it): nothing old can be served as current;
+- NOT_YET_INVALIDATED: the change log does not hold the change yet (or the counter has not been
+  bumped after it): the invalidation has not been processed; re-checked, then counted;
+- INCONSISTENT: a board current after the invalidation was processed, built after the change
+  was logged, shows the player from before it — what the protocol must never serve.
+
+A board is current when its generation equals the counter; it was built after the change's
+invalidation when its log position is at or past the entry that logged the change, in the same
+log epoch. A board whose position is behind the entry but still current means the counter has
+not been bumped yet (the invalidation appends the log, then bumps).
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from tatourney.board import Entry, decode
+from tatourney.cache import Cache, LeaderboardKeys
+from tatourney.changelog import ChangeLog
+from tatourney.invalidation import changes_leaderboard
+from tatourney.leaderboard import _counter as parse_counter
+
+logger = logging.getLogger(__name__)
+
+
+class Verdict(enum.StrEnum):
+    CONSISTENT = "Consistent"
+    NOT_YET_REBUILT = "NotYetRebuilt"
+    NOT_YET_INVALIDATED = "NotYetInvalidated"
+    INCONSISTENT = "Inconsistent"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change to a player's stats row, as the stream carried it."""
+
+    player: str
+    version: int  # the row's version after the change (for a removal: the last one it had)
+    removed: bool
+    changed_at: float  # epoch seconds, the writer's clock
+
+
+def change_of(
+    player: str,
+    old_image: Mapping[str, Any] | None,
+    new_image: Mapping[str, Any] | None,
+    fallback_changed_at: float,
+) -> Change | None:
+    """The change a stats row's old and new images describe; None when it cannot show on the
+    board (the invalidation skips those too). `changed_at` is the row's `updated_at` when it has
+    one (the writer's clock, to the millisecond), else `fallback_changed_at`."""
+    if not changes_leaderboard(old_image, new_image):
+        return None
+    image = new_image or old_image or {}
+    return Change(
+        player=player,
+        version=int(image.get("games", 0)),
+        removed=new_image is None,
+        changed_at=_epoch_seconds(image.get("updated_at"), fallback_changed_at),
+    )
+
+
+def _epoch_seconds(iso: object, fallback: float) -> float:
+    if not isinstance(iso, str):
+        return fallback
+    try:
+        return datetime.fromisoformat(iso).timestamp()
+    except ValueError:
+        return fallback
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the cache holds for the leaderboard at one moment: one round trip."""
+
+    generation: int | None
+    board: Entry | None
+    log: ChangeLog | None
+    taken_at: float
+    shown_versions: dict[str, int]  # the board's players and their versions
+
+
+def logged_at(log: ChangeLog, change: Change) -> int | None:
+    """The sequence number of the log entry that logged `change`, if the log holds it."""
+    for seq, players in log.entries:
+        if change.player in players:
+            return seq
+    return None
+
+
+@dataclass(frozen=True)
+class Check:
+    change: Change
+    verdict: Verdict
+    checked_at: float
+    logged_seq: int | None  # the change-log entry that logged the change
+    board_generation: int | None  # of the cached board, current or not
+    board_built_at: float | None
+    shown_version: int | None  # the player's version on the board (None: not on it)
+
+    @property
+    def seconds_to_consistent(self) -> float | None:
+        """From the change to when the board that shows it was built: at the latest, from then
+        on the cache served it (an earlier board may have shown it already)."""
+        if self.verdict is not Verdict.CONSISTENT or self.board_built_at is None:
+            return None
+        return max(self.board_built_at - self.change.changed_at, 0.0)
+
+    def details(self) -> dict[str, object]:
+        """What the log line of an inconsistency says."""
+        return {
+            "player": self.change.player,
+            "changed_version": self.change.version,
+            "removed": self.change.removed,
+            "shown_version": self.shown_version,
+            "generation": self.board_generation,
+            "logged_seq": self.logged_seq,
+            "change_age_seconds": round(self.checked_at - self.change.changed_at, 3),
+            "board_age_seconds": (
+                None
+                if self.board_built_at is None
+                else round(self.checked_at - self.board_built_at, 3)
+            ),
+        }
+
+
+def classify(change: Change, snapshot: Snapshot) -> Check:
+    """The verdict on one change from what the cache held at `snapshot`."""
+    log, board = snapshot.log, snapshot.board
+    logged_seq = None if log is None else logged_at(log, change)
+    shown = snapshot.shown_versions.get(change.player)
+
+    def check(verdict: Verdict) -> Check:
+        return Check(
+            change,
+            verdict,
+            snapshot.taken_at,
+            logged_seq,
+            None if board is None else board.generation,
+            None if board is None else board.built_at,
+            shown,
+        )
+
+    if log is None or logged_seq is None:
+        return check(Verdict.NOT_YET_INVALIDATED)
+    current = board is not None and board.generation == snapshot.generation
+    if board is None or not current or board.position.epoch != log.epoch:
+        return check(Verdict.NOT_YET_REBUILT)
+    if board.position.seq < logged_seq:
+        # Current although built before the change was logged: the counter is not bumped yet.
+        return check(Verdict.NOT_YET_INVALIDATED)
+    if change.removed:
+        return check(Verdict.INCONSISTENT if shown is not None else Verdict.CONSISTENT)
+    if shown is None or shown < change.version:
+        return check(Verdict.INCONSISTENT)
+    return check(Verdict.CONSISTENT)
+
+
+class ConsistencyChecker:
+    """Classifies a batch of changes from the cache alone, re-checking the ones whose
+    invalidation has not been processed yet for at most `recheck_seconds`."""
+
+    def __init__(
+        self,
+        cache: Cache,
+        keys: LeaderboardKeys,
+        recheck_seconds: float,
+        recheck_interval_seconds: float = 1.0,
+    ) -> None:
+        self._cache = cache
+        self._keys = keys
+        self._recheck_seconds = recheck_seconds
+        self._recheck_interval_seconds = recheck_interval_seconds
+
+    def snapshot(self) -> Snapshot:
+        """Counter, board and log in one get_many (raises CacheUnavailable)."""
+        keys = self._keys
+        found = self._cache.get_many([keys.generation, keys.board, keys.log])
+        board = decode(found.get(keys.board))
+        return Snapshot(
+            parse_counter(found.get(keys.generation)),
+            board,
+            ChangeLog.decode(found.get(keys.log)),
+            time.time(),
+            {} if board is None else {row.player: row.games for row in board.rows},
+        )
+
+    def check(self, changes: Sequence[Change]) -> list[Check]:
+        """One verdict per change: at most 1 + recheck_seconds / interval snapshots a batch."""
+        deadline = time.monotonic() + self._recheck_seconds
+        checks = [classify(change, self.snapshot()) for change in changes] if changes else []
+        while True:
+            waiting = [i for i, c in enumerate(checks) if c.verdict is Verdict.NOT_YET_INVALIDATED]
+            if not waiting or time.monotonic() + self._recheck_interval_seconds > deadline:
+                break
+            time.sleep(self._recheck_interval_seconds)
+            snapshot = self.snapshot()
+            for index in waiting:
+                checks[index] = classify(checks[index].change, snapshot)
+        for found in checks:
+            if found.verdict is Verdict.INCONSISTENT:
+                logger.error("a current board shows an old row", extra=found.details())
+        return checks

@@ -97,7 +97,7 @@ class Snapshot:
 
 def logged_at(log: ChangeLog, change: Change) -> int | None:
     """The sequence number of the log entry that logged `change`, if the log holds it."""
-    for seq, players in log.entries:
+    for seq, players in reversed(log.entries):
         if change.player in players:
             return seq
     return None
@@ -203,7 +203,10 @@ class ConsistencyChecker:
     def check(self, changes: Sequence[Change]) -> list[Check]:
         """One verdict per change: at most 1 + recheck_seconds / interval snapshots a batch."""
         deadline = time.monotonic() + self._recheck_seconds
-        checks = [classify(change, self.snapshot()) for change in changes] if changes else []
+        if not changes:
+            return []
+        first = self.snapshot()
+        checks = [classify(change, first) for change in changes]
         while True:
             waiting = [i for i, c in enumerate(checks) if c.verdict is Verdict.NOT_YET_INVALIDATED]
             if not waiting or time.monotonic() + self._recheck_interval_seconds > deadline:

@@ -16,7 +16,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,7 @@ from pymemcache.client.base import Client
 
 from tatourney.cache import LeaderboardKeys, home_node
 from tatourney.leaderboard import Served
-from tatourney.table import Cursor, ScanPage, StatsTable
+from tatourney.table import Cursor, Players, ScanPage, StatsTable
 from tatourney_local.runner import INVALIDATE_MAPPING, LocalFunction
 from tatourney_local.services import LOOPBACK, Memcached
 from tatourney_local.streams import FailureLog, StreamMapping
@@ -308,10 +308,15 @@ class PauseAfterRead(StatsTable):
         self.has_read.set()
         assert self.go_on.wait(timeout=WAIT_SECONDS), "the test never let the holder go on"
 
-    def scan_page(self, start: Cursor | None, limit: int | None = None) -> ScanPage:
-        page = self._inner.scan_page(start, limit)
+    def scan_page(
+        self, start: Cursor | None, limit: int | None = None, consistent: bool = False
+    ) -> ScanPage:
+        page = self._inner.scan_page(start, limit, consistent)
         self._pause()
         return page
+
+    def get_players(self, players: Collection[str], consistent: bool = False) -> Players:
+        return self._inner.get_players(players, consistent)
 
 
 def test_the_board_node_hangs_while_a_lease_holder_rebuilds(

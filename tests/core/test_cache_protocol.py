@@ -12,18 +12,18 @@ import secrets
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from typing import Any
 
 import pytest
 
 from tatourney.cache import DEAD_NODE_SECONDS, Cache, LeaderboardKeys
-from tatourney.changelog import ChangeLog, Position
+from tatourney.changelog import ChangeLog, Position, Version, version_of
 from tatourney.config import CacheConfig
 from tatourney.invalidation import Invalidator
 from tatourney.leaderboard import Served, Source, Unavailable
 from tatourney.rebuild import FULL_SCAN_PAGE_ITEMS, SWEEP_ITEMS
-from tatourney.table import Cursor, ScanPage, StatsTable
+from tatourney.table import Cursor, Players, ScanPage, StatsTable
 from tatourney_local.faults import throttled
 from tatourney_local.services import Memcached
 from tatourney_local.tables import TableNames
@@ -80,7 +80,14 @@ def wait_until_lease_expired(memcached: Memcached, key_prefix: str) -> None:
 
 
 def invalidator(memcached: Memcached, key_prefix: str) -> Invalidator:
-    return Invalidator(cache_for(memcached, key_prefix), LeaderboardKeys.for_prefix(key_prefix))
+    return Invalidator([cache_for(memcached, key_prefix)], LeaderboardKeys.for_prefix(key_prefix))
+
+
+def changes(aws: LocalAws, table: str, names: list[str]) -> dict[str, Version]:
+    """What the stream records of the last writes to `names` carry: each one's version now."""
+    found = StatsTable(aws.client, table).get_players(names, consistent=True)
+    rows = {row.player: row for row in found.rows}
+    return {name: version_of(rows.get(name)) for name in names}
 
 
 class ScanThenPause(StatsTable):
@@ -91,10 +98,15 @@ class ScanThenPause(StatsTable):
         self._inner = inner
         self._meanwhile = meanwhile
 
-    def scan_page(self, start: Cursor | None, limit: int | None = None) -> ScanPage:
-        page = self._inner.scan_page(start, limit)
+    def scan_page(
+        self, start: Cursor | None, limit: int | None = None, consistent: bool = False
+    ) -> ScanPage:
+        page = self._inner.scan_page(start, limit, consistent)
         self._meanwhile()
         return page
+
+    def get_players(self, players: Collection[str], consistent: bool = False) -> Players:
+        return self._inner.get_players(players, consistent)
 
 
 def many_players(count: int, prefix: str = "player") -> list[tuple[str, int, int, int]]:
@@ -145,8 +157,8 @@ def test_late_store_after_invalidation_is_never_served(
         # runs before the slow reader stores what it read.
         aws.put_stats(tables.stats, [("Mark", 19, 10, 9000)])
         if counter_evicted:
-            cache._cache.delete(keys.generation)
-        cache.invalidate(["Mark"])
+            cache_for(memcached, key_prefix).delete(keys.generation)
+        cache.invalidate(changes(aws, tables.stats, ["Mark"]))
 
     slow.leaderboard._rebuilder._table = ScanThenPause(
         slow.leaderboard._table, write_and_invalidate
@@ -212,7 +224,7 @@ def test_fifty_concurrent_readers_after_a_change_cause_one_rebuild(
     readers = [make_reader(lease_wait_seconds=10.0) for _ in range(50)]
     assert source_of(readers[0].leaderboard.read()) is Source.MISS
     aws.put_stats(tables.stats, [("player-00007", 11, 10, 2000)])
-    invalidator(memcached, key_prefix).invalidate(["player-00007"])
+    invalidator(memcached, key_prefix).invalidate(changes(aws, tables.stats, ["player-00007"]))
 
     answers = read_at_once(readers)
 
@@ -264,7 +276,7 @@ def test_readers_waiting_on_a_slow_rebuild_serve_the_last_board_as_stale(
     first, slow, waiting = make_reader(), make_reader(), make_reader(lease_wait_seconds=5.0)
     assert source_of(first.leaderboard.read()) is Source.MISS
     aws.put_stats(tables.stats, [("Mark", 19, 10, 9000)])
-    invalidator(memcached, key_prefix).invalidate(["Mark"])
+    invalidator(memcached, key_prefix).invalidate(changes(aws, tables.stats, ["Mark"]))
     holding = threading.Event()
 
     def hold() -> None:
@@ -496,7 +508,7 @@ def test_throttled_table_serves_the_last_board_flagged(
     reader = make_reader()
     assert players(reader.leaderboard.read())[0]["player"] == "Tia"
     aws.put_stats(tables.stats, [("Mark", 19, 10, 9000)])
-    invalidator(memcached, key_prefix).invalidate(["Mark"])
+    invalidator(memcached, key_prefix).invalidate(changes(aws, tables.stats, ["Mark"]))
 
     with throttled(reader.table_client, operation) as attempts:
         answer = reader.leaderboard.read()
@@ -655,7 +667,7 @@ def test_a_change_to_one_player_reads_that_player_and_one_sweep_page(
 ) -> None:
     reader = patched_board(make_reader, aws, tables)
     aws.put_stats(tables.stats, [("player-00042", 11, 10, 2000)])
-    invalidator(memcached, key_prefix).invalidate(["player-00042"])
+    invalidator(memcached, key_prefix).invalidate(changes(aws, tables.stats, ["player-00042"]))
 
     answer = reader.leaderboard.read()
 
@@ -686,7 +698,9 @@ def test_joins_and_removals_end_in_the_right_board(
     reader = patched_board(make_reader, aws, tables)
     aws.put_stats(tables.stats, [("Zoe", 1, 1, 100)])
     aws.client.delete_item(TableName=tables.stats, Key={"player": {"S": "player-00003"}})
-    invalidator(memcached, key_prefix).invalidate(["Zoe", "player-00003"])
+    invalidator(memcached, key_prefix).invalidate(
+        changes(aws, tables.stats, ["Zoe", "player-00003"])
+    )
 
     answer = reader.leaderboard.read()
 
@@ -711,7 +725,7 @@ def test_a_lost_log_or_board_ends_in_a_full_scan_and_the_right_board(
     keys = LeaderboardKeys.for_prefix(key_prefix)
     cache = cache_for(memcached, key_prefix)
     aws.put_stats(tables.stats, [("player-00042", 11, 10, 2000)])
-    invalidator(memcached, key_prefix).invalidate(["player-00042"])
+    invalidator(memcached, key_prefix).invalidate(changes(aws, tables.stats, ["player-00042"]))
     for key in {"log": [keys.log], "board": [keys.board], "both": [keys.log, keys.board]}[lost]:
         cache.delete(key)  # evicted, or lost with a node that restarted
 
@@ -741,7 +755,7 @@ def test_a_change_whose_invalidation_was_lost_is_found_by_the_sweep(
         sweeps += 1
         assert sweeps <= count // SWEEP_ITEMS + 1, "a whole sweep went by without finding it"
         aws.put_stats(tables.stats, [("player-00001", 10 + sweeps, 1, 1001)])  # other changes
-        invalidate.invalidate(["player-00001"])
+        invalidate.invalidate(changes(aws, tables.stats, ["player-00001"]))
     assert sweeps >= 1, "found by a later rebuild, not the first read"
 
 
@@ -784,7 +798,7 @@ def test_a_board_kept_in_memory_is_never_served_after_the_generation_moved(
     assert source_of(reader.leaderboard.read()) is Source.HIT
     assert reader.requests == [], "the hit came from memory and memcached"
     aws.put_stats(tables.stats, [("player-00042", 11, 10, 2000)])
-    invalidator(memcached, key_prefix).invalidate(["player-00042"])
+    invalidator(memcached, key_prefix).invalidate(changes(aws, tables.stats, ["player-00042"]))
 
     with throttled(reader.table_client, "BatchGetItem"):
         during = reader.leaderboard.read()
@@ -871,7 +885,7 @@ def test_concurrent_invalidations_lose_no_log_entry(memcached: Memcached, key_pr
     def invalidate(index: int) -> None:
         start.wait(timeout=30)
         for batch in range(10):
-            invalidators[index].invalidate([f"player-{index}-{batch}"])
+            invalidators[index].invalidate({f"player-{index}-{batch}": (batch, 0, 0)})
 
     threads = [threading.Thread(target=invalidate, args=(i,)) for i in range(len(invalidators))]
     for thread in threads:

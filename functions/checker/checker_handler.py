@@ -38,17 +38,20 @@ def changes_of(event: DynamoDBStreamEvent) -> list[Change]:
     invalidate function logs and counts them)."""
     changes = []
     for record in event.records:
-        data = record.dynamodb
-        player = data.keys.get("player") if data is not None else None
-        if data is None or not isinstance(player, str) or not player:
+        try:
+            data = record.dynamodb
+            player = data.keys.get("player") if data is not None else None
+            if data is None or not isinstance(player, str) or not player:
+                continue
+            approximate = data.approximate_creation_date_time
+            change = change_of(
+                player,
+                data.old_image or None,
+                data.new_image or None,
+                float(approximate) if approximate is not None else time.time(),
+            )
+        except (KeyError, TypeError, ValueError, ArithmeticError, AttributeError):
             continue
-        approximate = data.approximate_creation_date_time
-        change = change_of(
-            player,
-            data.old_image or None,
-            data.new_image or None,
-            float(approximate) if approximate is not None else time.time(),
-        )
         if change is not None:
             changes.append(change)
     return changes

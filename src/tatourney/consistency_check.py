@@ -2,21 +2,24 @@
 
 An ordinary reader of memcached beside the invalidation path (Meta's Polaris is the model): it
 is given the changes the stats stream carried, reads the leaderboard's counter, board and change
-log from the cache (one `get_many`, whatever the number of changes: never the table, never a
-rebuild) and classifies each change:
+log from the home node (one `get_many` per look, whatever the number of changes: never the table,
+never a rebuild) and classifies each change:
 
-- CONSISTENT: the current board shows the player at the change's version or beyond it;
+- CONSISTENT: the current board was built after the change was logged and shows the player as
+  the log says they are at the board's position (the change's version, or a later change's);
 - NOT_YET_REBUILT: the invalidation went through and no board has been built since (the next
   read rebuilds it): nothing old can be served as current;
-- NOT_YET_INVALIDATED: the change log does not hold the change yet (or the counter has not been
-  bumped after it): the invalidation has not been processed; re-checked, then counted;
-- INCONSISTENT: a board current after the invalidation was processed, built after the change
-  was logged, shows the player from before it — what the protocol must never serve.
+- NOT_YET_INVALIDATED: the change log does not hold the change yet, or holds it but the counter
+  has not moved past the current board: the invalidation is not processed; re-checked, then
+  counted;
+- INCONSISTENT: a board current after the invalidation was processed, built after the change was
+  logged, shows the player at another version than the log's (from before the change, or still
+  there after a removal): what the protocol must never serve.
 
 A board is current when its generation equals the counter; it was built after the change's
 invalidation when its log position is at or past the entry that logged the change, in the same
-log epoch. A board whose position is behind the entry but still current means the counter has
-not been bumped yet (the invalidation appends the log, then bumps).
+log epoch. The change is found in the log by its version (changelog.py: the shown counts the
+stream record's NewImage left, None for a removal), computed as the invalidation computes it.
 """
 
 from __future__ import annotations
@@ -31,8 +34,8 @@ from typing import Any
 
 from tatourney.board import Entry, decode
 from tatourney.cache import Cache, LeaderboardKeys
-from tatourney.changelog import ChangeLog
-from tatourney.invalidation import changes_leaderboard
+from tatourney.changelog import ChangeLog, Version, version_of
+from tatourney.invalidation import changes_leaderboard, version_after
 from tatourney.leaderboard import _counter as parse_counter
 
 logger = logging.getLogger(__name__)
@@ -50,8 +53,7 @@ class Change:
     """One change to a player's stats row, as the stream carried it."""
 
     player: str
-    version: int  # the row's version after the change (for a removal: the last one it had)
-    removed: bool
+    version: Version  # what the change left the player at; None: removed
     changed_at: float  # epoch seconds, the writer's clock
 
 
@@ -68,10 +70,9 @@ def change_of(
         return None
     image = new_image or old_image or {}
     return Change(
-        player=player,
-        version=int(image.get("games", 0)),
-        removed=new_image is None,
-        changed_at=_epoch_seconds(image.get("updated_at"), fallback_changed_at),
+        player,
+        version_after(new_image),
+        _epoch_seconds(image.get("updated_at"), fallback_changed_at),
     )
 
 
@@ -84,23 +85,43 @@ def _epoch_seconds(iso: object, fallback: float) -> float:
         return fallback
 
 
-@dataclass(frozen=True)
 class Snapshot:
-    """What the cache holds for the leaderboard at one moment: one round trip."""
+    """What the cache held for the leaderboard at one look, indexed once for every change."""
 
-    generation: int | None
-    board: Entry | None
-    log: ChangeLog | None
-    taken_at: float
-    shown_versions: dict[str, int]  # the board's players and their versions
+    def __init__(
+        self,
+        generation: int | None,
+        board: Entry | None,
+        log: ChangeLog | None,
+        taken_at: float,
+    ) -> None:
+        self.generation = generation
+        self.board = board
+        self.log = log
+        self.taken_at = taken_at
+        # The players on the board, at their versions.
+        self.shown: dict[str, Version] = (
+            {} if board is None else {row.player: version_of(row) for row in board.rows}
+        )
+        # The first entry that logged each (player, version), and each player's newest version
+        # in the entries up to the board's position: what the board must show.
+        self.first_logged: dict[tuple[str, Version], int] = {}
+        self.logged_at_board: dict[str, Version] = {}
+        board_seq = -1 if board is None else board.position.seq
+        for seq, changes in () if log is None else log.entries:
+            for player, version in changes:
+                self.first_logged.setdefault((player, version), seq)
+                if seq <= board_seq:
+                    self.logged_at_board[player] = version
 
-
-def logged_at(log: ChangeLog, change: Change) -> int | None:
-    """The sequence number of the log entry that logged `change`, if the log holds it."""
-    for seq, players in reversed(log.entries):
-        if change.player in players:
-            return seq
-    return None
+    @property
+    def board_is_current(self) -> bool:
+        return (
+            self.board is not None
+            and self.log is not None
+            and self.board.generation == self.generation
+            and self.board.position.epoch == self.log.epoch
+        )
 
 
 @dataclass(frozen=True)
@@ -111,7 +132,8 @@ class Check:
     logged_seq: int | None  # the change-log entry that logged the change
     board_generation: int | None  # of the cached board, current or not
     board_built_at: float | None
-    shown_version: int | None  # the player's version on the board (None: not on it)
+    expected_version: Version  # what the log says the board must show
+    shown_version: Version  # what the board shows (None: not on it)
 
     @property
     def seconds_to_consistent(self) -> float | None:
@@ -126,7 +148,7 @@ class Check:
         return {
             "player": self.change.player,
             "changed_version": self.change.version,
-            "removed": self.change.removed,
+            "expected_version": self.expected_version,
             "shown_version": self.shown_version,
             "generation": self.board_generation,
             "logged_seq": self.logged_seq,
@@ -141,9 +163,10 @@ class Check:
 
 def classify(change: Change, snapshot: Snapshot) -> Check:
     """The verdict on one change from what the cache held at `snapshot`."""
-    log, board = snapshot.log, snapshot.board
-    logged_seq = None if log is None else logged_at(log, change)
-    shown = snapshot.shown_versions.get(change.player)
+    board = snapshot.board
+    logged_seq = snapshot.first_logged.get((change.player, change.version))
+    expected = snapshot.logged_at_board.get(change.player)
+    shown = snapshot.shown.get(change.player)
 
     def check(verdict: Verdict) -> Check:
         return Check(
@@ -153,22 +176,18 @@ def classify(change: Change, snapshot: Snapshot) -> Check:
             logged_seq,
             None if board is None else board.generation,
             None if board is None else board.built_at,
+            expected,
             shown,
         )
 
-    if log is None or logged_seq is None:
+    if logged_seq is None:
         return check(Verdict.NOT_YET_INVALIDATED)
-    current = board is not None and board.generation == snapshot.generation
-    if board is None or not current or board.position.epoch != log.epoch:
+    if board is None or not snapshot.board_is_current:
         return check(Verdict.NOT_YET_REBUILT)
     if board.position.seq < logged_seq:
         # Current although built before the change was logged: the counter is not bumped yet.
         return check(Verdict.NOT_YET_INVALIDATED)
-    if change.removed:
-        return check(Verdict.INCONSISTENT if shown is not None else Verdict.CONSISTENT)
-    if shown is None or shown < change.version:
-        return check(Verdict.INCONSISTENT)
-    return check(Verdict.CONSISTENT)
+    return check(Verdict.CONSISTENT if shown == expected else Verdict.INCONSISTENT)
 
 
 class ConsistencyChecker:
@@ -191,13 +210,11 @@ class ConsistencyChecker:
         """Counter, board and log in one get_many (raises CacheUnavailable)."""
         keys = self._keys
         found = self._cache.get_many([keys.generation, keys.board, keys.log])
-        board = decode(found.get(keys.board))
         return Snapshot(
             parse_counter(found.get(keys.generation)),
-            board,
+            decode(found.get(keys.board)),
             ChangeLog.decode(found.get(keys.log)),
             time.time(),
-            {} if board is None else {row.player: row.games for row in board.rows},
         )
 
     def check(self, changes: Sequence[Change]) -> list[Check]:

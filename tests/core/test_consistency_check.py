@@ -7,19 +7,22 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tatourney.board import Entry, encode, rank
 from tatourney.cache import Cache, LeaderboardKeys
-from tatourney.changelog import ChangeLog, Position
+from tatourney.changelog import ChangeLog, Position, Version
 from tatourney.config import CacheConfig
 from tatourney.consistency_check import Change, ConsistencyChecker, Verdict
 from tatourney.table import StatsRow
 from tatourney_local.services import Memcached
 from tatourney_local.tables import TableNames
 from tests.core.test_cache_protocol import TEN_PLAYERS
-from tests.core.test_handlers import CONTEXT, metrics_of
+from tests.core.test_handlers import CONTEXT, metrics_of, other_records
 from tests.support import LocalAws, http_event, load_handler
 
 GENERATION = 41
@@ -34,9 +37,10 @@ class Board:
         self.keys = LeaderboardKeys.for_prefix(key_prefix)
         self.log = ChangeLog.new()
 
-    def invalidate(self, players: dict[str, int]) -> int:
-        """Log the players (at their versions), then bump the counter; the entry's seq."""
-        self.log = self.log.append(players)
+    def invalidate(self, players: dict[str, int | None]) -> int:
+        """Log the players (at their games: None removed), then bump the counter; the entry's
+        seq."""
+        self.log = self.log.append({player: version(games) for player, games in players.items()})
         self.cache.set(self.keys.log, self.log.encode(), 0)
         self.cache.incr(self.keys.generation)
         return self.log.seq
@@ -69,8 +73,13 @@ def board(memcached: Memcached, key_prefix: str) -> Board:
     return stored
 
 
-def change(player: str, version: int, removed: bool = False, ago: float = 5.0) -> Change:
-    return Change(player, version, removed, time.time() - ago)
+def version(games: int | None) -> Version:
+    """The version of a row with `games` games (no wins, no score); None: removed."""
+    return None if games is None else (games, 0, 0)
+
+
+def change(player: str, games: int | None, ago: float = 5.0) -> Change:
+    return Change(player, version(games), time.time() - ago)
 
 
 def verdict(board: Board, checked: Change) -> Verdict:
@@ -101,7 +110,8 @@ def test_a_board_rebuilt_after_the_invalidation_showing_the_old_row_is_inconsist
     assert check.seconds_to_consistent is None
     [logged] = caplog.records
     assert logged.player == "Tia"  # type: ignore[attr-defined]
-    assert (logged.changed_version, logged.shown_version) == (11, 10)  # type: ignore[attr-defined]
+    assert logged.changed_version == logged.expected_version == (11, 0, 0)  # type: ignore[attr-defined]
+    assert logged.shown_version == (10, 0, 0)  # type: ignore[attr-defined]
     assert (logged.generation, logged.logged_seq) == (GENERATION + 2, seq)  # type: ignore[attr-defined]
     assert logged.change_age_seconds >= 5.0  # type: ignore[attr-defined]
 
@@ -126,17 +136,28 @@ def test_a_change_the_log_does_not_hold_is_not_yet_invalidated(board: Board) -> 
 
 
 def test_a_logged_change_before_the_counter_moved_is_not_yet_invalidated(board: Board) -> None:
-    board.log = board.log.append({"Tia": 11})  # logged, the counter not bumped yet
+    board.log = board.log.append({"Tia": version(11)})  # logged, the counter not bumped yet
     board.cache.set(board.keys.log, board.log.encode(), 0)
     assert verdict(board, change("Tia", 11)) is Verdict.NOT_YET_INVALIDATED
 
 
 def test_a_removed_player_must_be_gone_from_a_board_rebuilt_after_it(board: Board) -> None:
-    board.invalidate({"Mark": 10})
+    board.invalidate({"Mark": None})
     board.store({"Tia": 10, "Mark": 10}, time.time())
-    assert verdict(board, change("Mark", 10, removed=True)) is Verdict.INCONSISTENT
+    assert verdict(board, change("Mark", None)) is Verdict.INCONSISTENT
     board.store({"Tia": 10}, time.time())
-    assert verdict(board, change("Mark", 10, removed=True)) is Verdict.CONSISTENT
+    assert verdict(board, change("Mark", None)) is Verdict.CONSISTENT
+
+
+def test_a_later_change_on_the_board_is_consistent_and_an_older_one_is_not(board: Board) -> None:
+    board.invalidate({"Tia": 11})
+    board.invalidate({"Tia": 12})
+    board.store({"Tia": 12, "Mark": 10}, time.time())
+    assert verdict(board, change("Tia", 11)) is Verdict.CONSISTENT
+    board.store(
+        {"Tia": 11, "Mark": 10}, time.time()
+    )  # built at the second entry, showing the first
+    assert verdict(board, change("Tia", 11)) is Verdict.INCONSISTENT
 
 
 def test_a_change_invalidated_while_the_checker_waits_is_rechecked(board: Board) -> None:
@@ -158,7 +179,7 @@ def test_rechecks_stop_at_the_bound(board: Board) -> None:
         snapshots.append(time.monotonic())
         return take()
 
-    checker.snapshot = counted  # type: ignore[method-assign]
+    checker.snapshot = counted  # type: ignore[method-assign,assignment]
     [check] = checker.check([change("Zoe", 1)])
     assert check.verdict is Verdict.NOT_YET_INVALIDATED
     # One snapshot, then one per 50 ms interval within the 0.5 s bound.
@@ -210,3 +231,18 @@ def test_checker_function_counts_each_class_from_the_stats_stream(
     checker.handler(change_batch, CONTEXT)
     counted = metrics_of(capfd.readouterr().out)
     assert (counted["NotYetRebuilt"], counted["Consistent"], counted["Inconsistent"]) == (1, 0, 0)
+
+
+@pytest.mark.usefixtures("lambda_env")
+def test_records_of_another_shape_are_skipped_never_raised(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    checker = load_handler("checker")
+
+    @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.lists(other_records, max_size=5))
+    def check(records: list[dict[str, Any]]) -> None:
+        assert checker.handler({"Records": records}, CONTEXT) == {"batchItemFailures": []}
+
+    check()
+    assert metrics_of(capfd.readouterr().out).get("Inconsistent", 0) == 0

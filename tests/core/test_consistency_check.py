@@ -154,10 +154,15 @@ def test_a_later_change_on_the_board_is_consistent_and_an_older_one_is_not(board
     board.invalidate({"Tia": 12})
     board.store({"Tia": 12, "Mark": 10}, time.time())
     assert verdict(board, change("Tia", 11)) is Verdict.CONSISTENT
-    board.store(
-        {"Tia": 11, "Mark": 10}, time.time()
-    )  # built at the second entry, showing the first
+    # Built at the second entry, showing the first:
+    board.store({"Tia": 11, "Mark": 10}, time.time())
     assert verdict(board, change("Tia", 11)) is Verdict.INCONSISTENT
+
+
+def test_a_change_read_before_its_own_invalidation_is_beyond_the_logged_one(board: Board) -> None:
+    board.invalidate({"Tia": 11})
+    board.store({"Tia": 12, "Mark": 10}, time.time())  # Tia's next game, committed, not logged yet
+    assert verdict(board, change("Tia", 11)) is Verdict.CONSISTENT
 
 
 def test_a_change_invalidated_while_the_checker_waits_is_rechecked(board: Board) -> None:

@@ -208,6 +208,7 @@ def make_reader(lambda_env: dict[str, str]) -> Callable[..., Reader]:
     def build(
         cache_endpoints: str | None = None,
         clock: Callable[[], float] = time.time,
+        settle: bool = True,
         **overrides: Any,
     ) -> Reader:
         env = dict(lambda_env)
@@ -217,7 +218,11 @@ def make_reader(lambda_env: dict[str, str]) -> Callable[..., Reader]:
         client = dynamodb_client(config.table_max_attempts)
         reader = Reader(
             Leaderboard(
-                Cache.connect(config.cache), StatsTable(client, config.stats_table), config, clock
+                Cache.connect(config.cache),
+                StatsTable(client, config.stats_table),
+                config,
+                clock,
+                settle,
             ),
             client,
         )

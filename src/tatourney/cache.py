@@ -6,12 +6,12 @@ hashing of the key prefix over the configured nodes; its generation counter and 
 the home and, kept by the invalidate function, on every other node of the list (invalidation.py),
 so whichever node a changed list makes the home has followed every change. The home depends on
 the node list only, never on which nodes answer: a client that remapped the keys of a node it
-thinks dead would send the invalidation to another node, and the node would come back with the old board still current (the remap problem of
-Facebook's "Scaling Memcache"). When the home node fails, the cache is unavailable for this
-leaderboard and the reader goes to the table; after a failure the node is set aside for
-DEAD_NODE_SECONDS (a circuit breaker), so an outage costs a reader one timeout, not one per
-request. The invalidate function sets nothing aside: its retries must reach the node as soon as
-it answers again.
+thinks dead would send the invalidation to another node, and the node would come back with the
+old board still current (the remap problem of Facebook's "Scaling Memcache"). When the home node
+fails, the cache is unavailable for this leaderboard and the reader goes to the table; after a
+failure the node is set aside for DEAD_NODE_SECONDS (a circuit breaker), so an outage costs a
+reader one timeout, not one per request. The invalidate function sets nothing aside: its retries
+must reach the node as soon as it answers again.
 """
 
 from __future__ import annotations

@@ -18,8 +18,8 @@ The reads are eventually consistent (half the read units), and such a read may r
 before a write whose invalidation has already been processed. So every path ends by **settling**
 the rows against the log it read: each player the log names must hold exactly the newest version
 the log records for them (absent, if removed); the players that do not are read again with
-ConsistentRead, which returns every write that completed before it, and that row stands. A sweep
-row for a player the log names is taken only at that version: it never replaces a newer row.
+ConsistentRead, which returns every write that completed before it, and that row stands. Settling
+comes after the sweep page, so a sweep row behind the log never replaces a newer row either.
 The log is read after the generation counter, and the invalidate function writes the log before
 it bumps the counter, so a rebuild tagged with a generation sees the version of every change
 whose bump that generation includes: a board served as current holds those versions or newer.
@@ -147,7 +147,6 @@ class Rebuilder:
     ) -> Entry:
         rows = {row.player: row for row in base.rows}
         self._reread(rows, changed, reads)
-        versions = log.versions()
         sweep_from = base.sweep_from
         try:
             page = self._table.scan_page(sweep_from, limit=SWEEP_ITEMS)
@@ -157,11 +156,7 @@ class Rebuilder:
         else:
             reads.scan_pages += 1
             reads.read_units += page.consumed_read_units
-            rows.update(
-                (row.player, row)
-                for row in page.rows
-                if row.player not in versions or version_of(row) == versions[row.player]
-            )
+            rows.update((row.player, row) for row in page.rows)
             sweep_from = page.cursor
         self._settle(rows, log, reads)
         return Entry(

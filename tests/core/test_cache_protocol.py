@@ -646,11 +646,15 @@ def test_memcached_refusing_a_value_its_limit_is_smaller_than_configured_still_s
 
 
 def patched_board(
-    make_reader: Callable[..., Reader], aws: LocalAws, tables: TableNames, count: int = 200
+    make_reader: Callable[..., Reader],
+    aws: LocalAws,
+    tables: TableNames,
+    count: int = 200,
+    **settings: Any,
 ) -> Reader:
     """A reader whose board of `count` players is built (one full Scan) and cached."""
     put_many(aws, tables.stats, many_players(count))
-    reader = make_reader()
+    reader = make_reader(**settings)
     assert source_of(reader.leaderboard.read()) is Source.MISS
     assert len(reader.scans) == 1
     reader.requests.clear()

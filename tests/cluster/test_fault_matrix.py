@@ -25,12 +25,14 @@ import pytest
 from pymemcache.client.base import Client
 
 from tatourney.cache import LeaderboardKeys, home_node
+from tatourney.consistency_check import Change
 from tatourney.leaderboard import Served
 from tatourney.table import Cursor, Players, ScanPage, StatsTable
 from tatourney_local.runner import INVALIDATE_MAPPING, LocalFunction
 from tatourney_local.services import LOOPBACK, Memcached
 from tatourney_local.streams import FailureLog, StreamMapping
 from tatourney_local.tables import TableNames
+from tests.cluster.checking import checker_figures
 from tests.conftest import FaultMatrix, Reader
 from tests.core.test_cache_protocol import TEN_PLAYERS
 from tests.support import LocalAws
@@ -108,6 +110,7 @@ class FaultRun:
     reads: list[Read] = field(default_factory=list)
     written: dict[int, float] = field(default_factory=dict)  # Mark's wins -> when written
     processed: dict[int, float] = field(default_factory=dict)  # ... -> invalidation processed
+    changes: list[Change] = field(default_factory=list)  # for the consistency checker
     failed_deliveries: int = 0
     recovered_at: float = 0.0  # when the fault ended (the node answers again)
     _turn: int = 0
@@ -131,6 +134,7 @@ class FaultRun:
         """A game gives Mark `wins` wins: the stats row changes, its stream record follows."""
         self.aws.put_stats(self.tables.stats, [("Mark", wins + 9, wins, 9000)])
         self.written[wins] = time.monotonic()
+        self.changes.append(Change("Mark", (wins + 9, wins, 9000), time.time()))
 
     def read(self) -> Read:
         index = self._turn % len(self.readers)
@@ -199,6 +203,8 @@ class FaultRun:
         assert self.failure_log.entries() == [], "the invalidation was discarded, not redelivered"
 
     def row(self, scenario: str, nodes: int, wins: int) -> dict[str, Any]:
+        checked = checker_figures(self.readers[0].leaderboard._config.cache, self.changes)
+        assert checked["checker inconsistent"] == 0, "the consistency checker saw an old board"
         written, processed = self.written[wins], self.processed[wins]
         old = [r for r in self.reads if r.started >= written and is_older(r, wins)]
         return {
@@ -216,6 +222,7 @@ class FaultRun:
             "worst staleness s": round(max((r.ended - written for r in old), default=0.0), 2),
             "processed after s": round(processed - written, 2),
             "failed deliveries": self.failed_deliveries,
+            **checked,
         }
 
 

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from bench.capacity import BURST_SECONDS, TableMeter
+from bench.checker import checker_under_lag
 from bench.measure import (
     PROVISIONED_READ_UNITS,
     RAW_SMALL_GET,
@@ -62,6 +63,7 @@ class Plan:
     load_seconds: float
     load_change_every_seconds: float
     load_containers: int
+    checker_games: int  # per replica lag and mechanism setting (bench/checker.py)
 
 
 FULL = Plan(
@@ -82,6 +84,7 @@ FULL = Plan(
     load_seconds=10.0,
     load_change_every_seconds=2.0,
     load_containers=64,
+    checker_games=10,
 )
 QUICK = dataclasses.replace(
     FULL,
@@ -99,6 +102,7 @@ QUICK = dataclasses.replace(
     load_seconds=2.0,
     load_change_every_seconds=0.7,
     load_containers=48,
+    checker_games=3,
 )
 
 
@@ -407,6 +411,9 @@ def run(plan: Plan, progress: Callable[[str], None]) -> tuple[dict[str, Any], Se
             latencies={},
         )
         sizes = [measure_size(session, players) for players in plan.players]
+        checker = checker_under_lag(
+            stack, session.changes, session.admin, plan.checker_games, progress
+        )
     return {
         "plan": asdict(plan),
         "request": {
@@ -424,5 +431,6 @@ def run(plan: Plan, progress: Callable[[str], None]) -> tuple[dict[str, Any], Se
             "bucket_at_start": "empty (as after a busy period)",
         },
         "sizes": sizes,
+        "checker": checker,
         "seconds": round(time.monotonic() - started, 1),
     }, session

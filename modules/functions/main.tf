@@ -1,13 +1,15 @@
 data "aws_partition" "current" {}
-data "aws_region" "current" {}
 data "aws_caller_identity" "current" {}
 
 locals {
   manifest_path = "${var.dist_dir}/manifest.json"
   manifest      = fileexists(local.manifest_path) ? jsondecode(file(local.manifest_path)) : null
 
-  partition  = data.aws_partition.current.partition
-  region     = data.aws_region.current.region
+  partition = data.aws_partition.current.partition
+  # The stack's region, from its stats table's ARN (arn:partition:dynamodb:region:...):
+  # data.aws_region names it `name` in provider 5.x and `region` in 6.x (where `name` is
+  # deprecated), and the modules support both.
+  region     = split(":", var.stats_table.arn)[3]
   account_id = data.aws_caller_identity.current.account_id
 
   # The accounts that publish AWS's public Powertools for AWS Lambda (Python) v3 layers, by
@@ -59,6 +61,9 @@ locals {
     CACHE_KEY_PREFIX = coalesce(var.cache_key_prefix, var.name)
     CACHE_TIMEOUT_MS = tostring(var.cache_timeout_ms)
     CACHE_TLS        = tostring(var.cache_tls)
+    # The functions add the stream's identity to the key prefix: a re-created stats table starts
+    # with an empty cache instead of the old table's boards (src/tatourney/config.py).
+    STATS_STREAM_ARN = var.stats_table.stream_arn
   }
 
   # Each function gets the cache settings if it uses the cache, and its own environment: every

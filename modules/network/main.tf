@@ -7,7 +7,12 @@ data "aws_availability_zones" "available" {
   }
 }
 
-data "aws_region" "current" {}
+# DynamoDB's gateway endpoint service in this region (com.amazonaws.<region>.dynamodb), looked up
+# rather than built from the region's name, which provider 5.x and 6.x expose differently.
+data "aws_vpc_endpoint_service" "dynamodb" {
+  service      = "dynamodb"
+  service_type = "Gateway"
+}
 data "aws_partition" "current" {}
 data "aws_caller_identity" "current" {}
 
@@ -100,7 +105,7 @@ resource "aws_vpc_endpoint" "dynamodb" {
   count = var.create_dynamodb_endpoint ? 1 : 0
 
   vpc_id            = local.vpc_id
-  service_name      = "com.amazonaws.${data.aws_region.current.region}.dynamodb"
+  service_name      = data.aws_vpc_endpoint_service.dynamodb.service_name
   vpc_endpoint_type = "Gateway"
   route_table_ids   = local.route_table_ids
   policy            = data.aws_iam_policy_document.dynamodb_endpoint.json
@@ -136,7 +141,7 @@ data "aws_iam_policy_document" "dynamodb_endpoint" {
 }
 
 data "aws_ec2_managed_prefix_list" "dynamodb" {
-  name = "com.amazonaws.${data.aws_region.current.region}.dynamodb"
+  name = data.aws_vpc_endpoint_service.dynamodb.service_name
 }
 
 resource "aws_security_group" "functions" {

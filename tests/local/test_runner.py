@@ -190,10 +190,10 @@ def test_the_checker_checks_a_game_from_the_stats_stream_and_finds_it_consistent
 
     def checked() -> bool:
         checker = checker_figures()["functions"].get("tatourney-checker", {})
-        return (
-            sum(checker.get(name, {"sum": 0})["sum"] for name in ("Consistent", "NotYetRebuilt"))
-            >= 2
+        counted: float = sum(
+            checker.get(name, {"sum": 0})["sum"] for name in ("Consistent", "NotYetRebuilt")
         )
+        return counted >= 2
 
     # The checker's mapping gathers records for 30 s (its batching window) before invoking it.
     wait_until(checked)

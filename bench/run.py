@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from bench import replica_lag
 from bench.capacity import BURST_SECONDS, TableMeter
 from bench.checker import checker_under_lag
 from bench.measure import (
@@ -64,6 +65,8 @@ class Plan:
     load_change_every_seconds: float
     load_containers: int
     checker_games: int  # per replica lag and mechanism setting (bench/checker.py)
+    replica_lag_players: int  # the board bench/replica_lag.py follows changes on
+    replica_lag_changes: int  # changes per case (normal, worst)
 
 
 FULL = Plan(
@@ -85,6 +88,8 @@ FULL = Plan(
     load_change_every_seconds=2.0,
     load_containers=64,
     checker_games=10,
+    replica_lag_players=1_000,
+    replica_lag_changes=50,
 )
 QUICK = dataclasses.replace(
     FULL,
@@ -103,6 +108,8 @@ QUICK = dataclasses.replace(
     load_change_every_seconds=0.7,
     load_containers=48,
     checker_games=3,
+    replica_lag_players=replica_lag.QUICK_PLAYERS,
+    replica_lag_changes=replica_lag.QUICK_CHANGES,
 )
 
 
@@ -414,6 +421,8 @@ def run(plan: Plan, progress: Callable[[str], None]) -> tuple[dict[str, Any], Se
         checker = checker_under_lag(
             stack, session.changes, session.admin, plan.checker_games, progress
         )
+        progress("read units per change under the replica-lag fault")
+        lagged = replica_lag.measure(stack, plan.replica_lag_players, plan.replica_lag_changes)
     return {
         "plan": asdict(plan),
         "request": {
@@ -432,5 +441,6 @@ def run(plan: Plan, progress: Callable[[str], None]) -> tuple[dict[str, Any], Se
         },
         "sizes": sizes,
         "checker": checker,
+        "replica_lag": lagged,
         "seconds": round(time.monotonic() - started, 1),
     }, session

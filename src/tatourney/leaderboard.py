@@ -265,7 +265,7 @@ class Leaderboard:
     def _create_log(self) -> ChangeLog:
         """An empty change log (never written yet, or evicted); if another reader or the
         invalidate function created one first, theirs is used."""
-        self._cache.add(self._keys.log, ChangeLog.new().encode(), 0)
+        self._cache.add(self._keys.log, ChangeLog.new(self._clock()).encode(), 0)
         log = ChangeLog.decode(self._cache.get(self._keys.log))
         if log is None:
             raise CacheUnavailable("change log could not be created")

@@ -15,14 +15,20 @@ from tatourney.consistency_check import Change, ConsistencyChecker, Verdict
 RECHECK_SECONDS = 10
 
 
-def checker_figures(config: CacheConfig, changes: Iterable[Change]) -> dict[str, Any]:
+def checker_figures(
+    config: CacheConfig, changes: Iterable[Change], clock_ahead_seconds: float
+) -> dict[str, Any]:
     """Changes checked, how many were inconsistent, and the worst time from a change to the
-    board that shows it."""
+    board that shows it (whose build time is on a clock `clock_ahead_seconds` ahead)."""
     checker = ConsistencyChecker(
         Cache.connect(config), LeaderboardKeys.for_prefix(config.key_prefix), RECHECK_SECONDS
     )
     checks = checker.check(list(changes))
-    seconds = [c.seconds_to_consistent for c in checks if c.seconds_to_consistent is not None]
+    seconds = [
+        max(c.seconds_to_consistent - clock_ahead_seconds, 0.0)
+        for c in checks
+        if c.seconds_to_consistent is not None
+    ]
     return {
         "checker checks": len(checks),
         "checker inconsistent": sum(c.verdict is Verdict.INCONSISTENT for c in checks),

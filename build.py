@@ -33,7 +33,7 @@ from pathlib import Path, PurePosixPath
 from typing import TypedDict
 
 ROOT = Path(__file__).resolve().parent
-FUNCTION_NAMES = ("leaderboard", "aggregate", "invalidate")
+FUNCTION_NAMES = ("leaderboard", "aggregate", "invalidate", "checker")
 RUNTIME = "python3.12"
 RUNTIME_PYTHON_VERSION = "3.12"
 # Lambda's architecture names (Terraform's `architectures`) -> the wheel platform to fetch for.

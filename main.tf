@@ -90,6 +90,7 @@ module "functions" {
   api_throttling_rate_limit      = var.api_throttling_rate_limit
   api_throttling_burst_limit     = var.api_throttling_burst_limit
   leaderboard_endpoint           = var.leaderboard_endpoint
+  checker_enabled                = var.checker_enabled
 
   tags = var.tags
 }
@@ -134,6 +135,8 @@ module "monitoring" {
   cache_connections_threshold    = var.alarm_thresholds.cache_connections
   evaluation_minutes             = var.alarm_thresholds.evaluation_minutes
   breaching_minutes_to_alarm     = var.alarm_thresholds.breaching_minutes_to_alarm
+  inconsistent_checks_threshold  = var.alarm_thresholds.inconsistent_checks
+  inconsistency_period_minutes   = var.alarm_thresholds.inconsistency_period_minutes
 
   tags = var.tags
 }

@@ -34,7 +34,7 @@ output "cache_node_endpoints" {
 }
 
 output "function_names" {
-  description = "The three functions by role."
+  description = "The functions by role."
   value       = module.functions.function_names
 }
 

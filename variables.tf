@@ -252,6 +252,12 @@ variable "extra_cors_origins" {
   default     = []
 }
 
+variable "checker_enabled" {
+  description = "Deploy the consistency checker: a function on the stats stream that reports from memcached alone whether each change reached the cached board (its metrics, an alarm on any inconsistency and a dashboard row come with monitoring)."
+  type        = bool
+  default     = true
+}
+
 # --- monitoring ------------------------------------------------------------------------------
 
 variable "create_monitoring" {
@@ -275,18 +281,20 @@ variable "alarm_emails" {
 variable "alarm_thresholds" {
   description = "Overrides of the alarms' thresholds; an attribute left out keeps the monitoring module's default (its README says why each default is what it is)."
   type = object({
-    iterator_age_seconds       = optional(number)
-    failed_records             = optional(number)
-    stats_read_throttles       = optional(number)
-    api_server_errors          = optional(number)
-    busy_answers_percent       = optional(number)
-    function_errors            = optional(number)
-    function_throttles         = optional(number)
-    cache_evictions            = optional(number)
-    cache_cpu_percent          = optional(number)
-    cache_connections          = optional(number)
-    evaluation_minutes         = optional(number)
-    breaching_minutes_to_alarm = optional(number)
+    iterator_age_seconds         = optional(number)
+    failed_records               = optional(number)
+    stats_read_throttles         = optional(number)
+    api_server_errors            = optional(number)
+    busy_answers_percent         = optional(number)
+    function_errors              = optional(number)
+    function_throttles           = optional(number)
+    cache_evictions              = optional(number)
+    cache_cpu_percent            = optional(number)
+    cache_connections            = optional(number)
+    evaluation_minutes           = optional(number)
+    breaching_minutes_to_alarm   = optional(number)
+    inconsistent_checks          = optional(number)
+    inconsistency_period_minutes = optional(number)
   })
   default = {}
 }

@@ -11,6 +11,7 @@ from typing import Any
 
 from bench import replica_lag
 from bench.capacity import BURST_SECONDS, TableMeter
+from bench.checker import checker_under_lag
 from bench.measure import (
     PROVISIONED_READ_UNITS,
     RAW_SMALL_GET,
@@ -63,6 +64,7 @@ class Plan:
     load_seconds: float
     load_change_every_seconds: float
     load_containers: int
+    checker_games: int  # per replica lag and mechanism setting (bench/checker.py)
     replica_lag_players: int  # the board bench/replica_lag.py follows changes on
     replica_lag_changes: int  # changes per case (normal, worst)
 
@@ -85,6 +87,7 @@ FULL = Plan(
     load_seconds=10.0,
     load_change_every_seconds=2.0,
     load_containers=64,
+    checker_games=10,
     replica_lag_players=1_000,
     replica_lag_changes=50,
 )
@@ -104,6 +107,7 @@ QUICK = dataclasses.replace(
     load_seconds=2.0,
     load_change_every_seconds=0.7,
     load_containers=48,
+    checker_games=3,
     replica_lag_players=replica_lag.QUICK_PLAYERS,
     replica_lag_changes=replica_lag.QUICK_CHANGES,
 )
@@ -414,6 +418,9 @@ def run(plan: Plan, progress: Callable[[str], None]) -> tuple[dict[str, Any], Se
             latencies={},
         )
         sizes = [measure_size(session, players) for players in plan.players]
+        checker = checker_under_lag(
+            stack, session.changes, session.admin, plan.checker_games, progress
+        )
         progress("read units per change under the replica-lag fault")
         lagged = replica_lag.measure(stack, plan.replica_lag_players, plan.replica_lag_changes)
     return {
@@ -433,6 +440,7 @@ def run(plan: Plan, progress: Callable[[str], None]) -> tuple[dict[str, Any], Se
             "bucket_at_start": "empty (as after a busy period)",
         },
         "sizes": sizes,
+        "checker": checker,
         "replica_lag": lagged,
         "seconds": round(time.monotonic() - started, 1),
     }, session

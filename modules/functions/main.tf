@@ -108,7 +108,20 @@ locals {
       uses_cache  = true
       environment = {}
     }
+    # The consistency checker: a second consumer of the stats stream beside invalidate (DynamoDB
+    # Streams serve two readers per shard). It reads memcached only, once per batch: never the
+    # table (no DynamoDB grant below), never a rebuild.
+    checker = {
+      description = "stats stream -> checks from memcached alone that each change reached the cached board"
+      memory_mb   = var.memory_mb.checker
+      # The re-checks, plus a cold start and one round trip with time to spare.
+      timeout     = var.checker_recheck_seconds + 30
+      uses_cache  = true
+      environment = { CHECKER_RECHECK_SECONDS = tostring(var.checker_recheck_seconds) }
+    }
   }
+  # The functions this stack deploys: the checker is optional.
+  deployed_functions = { for name, function in local.functions : name => function if name != "checker" || var.checker_enabled }
 
   stream_read_actions = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"]
 
@@ -131,29 +144,47 @@ locals {
       { sid = "ListStatsStreams", actions = ["dynamodb:ListStreams"], resources = ["${var.stats_table.arn}/stream/*"] },
       { sid = "SendFailures", actions = ["sqs:SendMessage"], resources = [aws_sqs_queue.stream_failures.arn] },
     ]
+    checker = [
+      { sid = "ReadStatsStream", actions = local.stream_read_actions, resources = [var.stats_table.stream_arn] },
+      { sid = "ListStatsStreams", actions = ["dynamodb:ListStreams"], resources = ["${var.stats_table.arn}/stream/*"] },
+      { sid = "SendFailures", actions = ["sqs:SendMessage"], resources = [aws_sqs_queue.stream_failures.arn] },
+    ]
   }
 
   streams = {
     aggregate = {
-      source_arn             = var.games_table.stream_arn
-      maximum_retry_attempts = var.stream_maximum_retry_attempts
-      maximum_record_age     = var.aggregate_maximum_record_age_seconds
-      inserts_only           = true
+      source_arn              = var.games_table.stream_arn
+      maximum_retry_attempts  = var.stream_maximum_retry_attempts
+      maximum_record_age      = var.aggregate_maximum_record_age_seconds
+      inserts_only            = true
+      batching_window_seconds = var.stream_batching_window_seconds
     }
     # An invalidation fails only while memcached is unreachable, and then every record behind it
     # would fail too: it is retried (-1: no count limit) until the record is too old, rather
     # than given up after a few quick retries of a minute-long outage.
     invalidate = {
-      source_arn             = var.stats_table.stream_arn
-      maximum_retry_attempts = -1
-      maximum_record_age     = var.invalidate_maximum_record_age_seconds
-      inserts_only           = false
+      source_arn              = var.stats_table.stream_arn
+      maximum_retry_attempts  = -1
+      maximum_record_age      = var.invalidate_maximum_record_age_seconds
+      inserts_only            = false
+      batching_window_seconds = var.stream_batching_window_seconds
+    }
+    # The checker never reports a record failed (a change it cannot check is counted, not
+    # retried): only a crash or a timeout is retried, twice; a change an hour old is not worth
+    # checking any more. Its window lets the invalidations be processed before the check.
+    checker = {
+      source_arn              = var.stats_table.stream_arn
+      maximum_retry_attempts  = 2
+      maximum_record_age      = 3600
+      inserts_only            = false
+      batching_window_seconds = var.checker_batching_window_seconds
     }
   }
+  deployed_streams = { for name, stream in local.streams : name => stream if contains(keys(local.deployed_functions), name) }
 }
 
 resource "aws_cloudwatch_log_group" "functions" {
-  for_each = local.functions
+  for_each = local.deployed_functions
 
   name              = "/aws/lambda/${var.name}-${each.key}"
   retention_in_days = var.log_retention_days
@@ -162,7 +193,7 @@ resource "aws_cloudwatch_log_group" "functions" {
 }
 
 resource "aws_iam_role" "functions" {
-  for_each = local.functions
+  for_each = local.deployed_functions
 
   name               = "${var.name}-${each.key}"
   description        = "Execution role of the ${var.name}-${each.key} function"
@@ -189,7 +220,7 @@ data "aws_iam_policy_document" "lambda_assume_role" {
 }
 
 data "aws_iam_policy_document" "functions" {
-  for_each = local.functions
+  for_each = local.deployed_functions
 
   statement {
     sid       = "OwnLogs"
@@ -257,7 +288,7 @@ data "aws_iam_policy_document" "functions" {
 }
 
 resource "aws_iam_role_policy" "functions" {
-  for_each = local.functions
+  for_each = local.deployed_functions
 
   name   = "${var.name}-${each.key}"
   role   = aws_iam_role.functions[each.key].id
@@ -265,7 +296,7 @@ resource "aws_iam_role_policy" "functions" {
 }
 
 resource "aws_lambda_function" "functions" {
-  for_each = local.functions
+  for_each = local.deployed_functions
 
   function_name    = "${var.name}-${each.key}"
   description      = each.value.description
@@ -346,14 +377,14 @@ resource "aws_sqs_queue" "stream_failures" {
 }
 
 resource "aws_lambda_event_source_mapping" "streams" {
-  for_each = local.streams
+  for_each = local.deployed_streams
 
   function_name     = aws_lambda_function.functions[each.key].arn
   event_source_arn  = each.value.source_arn
   starting_position = "TRIM_HORIZON"
 
   batch_size                         = var.stream_batch_size
-  maximum_batching_window_in_seconds = var.stream_batching_window_seconds
+  maximum_batching_window_in_seconds = each.value.batching_window_seconds
   bisect_batch_on_function_error     = true
   maximum_retry_attempts             = each.value.maximum_retry_attempts
   maximum_record_age_in_seconds      = each.value.maximum_record_age

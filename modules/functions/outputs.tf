@@ -1,5 +1,5 @@
 output "function_names" {
-  description = "Function names by role: leaderboard, aggregate, invalidate."
+  description = "Function names by role: leaderboard, aggregate, invalidate, and checker when checker_enabled."
   value       = { for key, function in aws_lambda_function.functions : key => function.function_name }
 }
 

@@ -209,6 +209,7 @@ variable "memory_mb" {
     leaderboard = optional(number, 256)
     aggregate   = optional(number, 256)
     invalidate  = optional(number, 128)
+    checker     = optional(number, 128)
   })
   default = {}
 
@@ -309,6 +310,37 @@ variable "invalidate_maximum_record_age_seconds" {
   validation {
     condition     = var.invalidate_maximum_record_age_seconds >= 60 && var.invalidate_maximum_record_age_seconds <= 604800
     error_message = "invalidate_maximum_record_age_seconds must be between 60 and 604800."
+  }
+}
+
+variable "checker_enabled" {
+  description = "Deploy the consistency checker: a fourth function on the stats stream that reports, from memcached alone, whether each change reached the cached board (metrics Consistent, NotYetRebuilt, NotYetInvalidated, Inconsistent, SecondsToConsistent)."
+  type        = bool
+  default     = true
+}
+
+variable "checker_batching_window_seconds" {
+  description = "How long the checker's mapping gathers stats changes before invoking it. Tens of seconds: the invalidations are processed by then, and one invocation checks all the changes of the window with one cache round trip."
+  type        = number
+  # Why 30: invalidate's mapping invokes as records arrive (about a second behind), so 30 s lets
+  # nearly every change be invalidated before it is checked, and bounds the checker to about
+  # 2 invocations a minute per shard (86,400 a month at most) however many games are played.
+  default = 30
+
+  validation {
+    condition     = var.checker_batching_window_seconds >= 1 && var.checker_batching_window_seconds <= 300
+    error_message = "checker_batching_window_seconds must be between 1 and 300 (the mapping's limit)."
+  }
+}
+
+variable "checker_recheck_seconds" {
+  description = "How long the checker re-checks, within one invocation, a change whose invalidation has not been processed yet (one cache round trip a second); after it the change is counted NotYetInvalidated."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.checker_recheck_seconds >= 0 && var.checker_recheck_seconds <= 600 && floor(var.checker_recheck_seconds) == var.checker_recheck_seconds
+    error_message = "checker_recheck_seconds must be a whole number between 0 and 600."
   }
 }
 

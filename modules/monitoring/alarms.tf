@@ -23,6 +23,9 @@ locals {
     invalidate = { name = var.function_names.invalidate, behind = "changes to the stats table are not invalidating the cache: the board shows old results until CACHE_TTL_SECONDS expires it" }
   }
 
+  # The functions deployed (the consistency checker is optional).
+  deployed_functions = { for role, name in var.function_names : role => name if name != null }
+
   cache_nodes = [for index in range(var.cache_num_nodes) : format("%04d", index + 1)]
 
   # The same alarms on each function, and on each cache node.
@@ -94,15 +97,28 @@ locals {
       }
     },
     {
-      for pair in setproduct(keys(var.function_names), keys(local.function_alarms)) : "${pair[0]}-${pair[1]}" => {
+      for pair in setproduct(keys(local.deployed_functions), keys(local.function_alarms)) : "${pair[0]}-${pair[1]}" => {
         description = "The ${pair[0]} function ${local.function_alarms[pair[1]].description}."
         anchor      = "function-${pair[1]}"
         threshold   = local.function_alarms[pair[1]].threshold
         expression  = null
         metrics = {
-          m = { namespace = "AWS/Lambda", name = local.function_alarms[pair[1]].metric, stat = "Sum", dimensions = tomap({ FunctionName = var.function_names[pair[0]] }) }
+          m = { namespace = "AWS/Lambda", name = local.function_alarms[pair[1]].metric, stat = "Sum", dimensions = tomap({ FunctionName = local.deployed_functions[pair[0]] }) }
         }
       }
+    },
+    {
+      # One evaluation of one period, not "M out of N" minutes: see inconsistency_period_minutes.
+      for role, function in { checker = var.function_names.checker } : "inconsistent-answers" => {
+        description                   = "The consistency checker saw more than ${var.inconsistent_checks_threshold} inconsistent answers in ${var.inconsistency_period_minutes} min: a board current after a change was invalidated showed the player from before it."
+        anchor                        = "inconsistent-answers"
+        threshold                     = var.inconsistent_checks_threshold
+        expression                    = null
+        evaluation                    = { periods = 1, to_alarm = 1, period_seconds = var.inconsistency_period_minutes * 60 }
+        metrics = {
+          m = { namespace = var.metrics_namespace, name = "Inconsistent", stat = "Sum", dimensions = tomap({ service = function }) }
+        }
+      } if function != null
     },
     {
       for pair in setproduct(local.cache_nodes, keys(local.cache_node_alarms)) : "cache-${pair[0]}-${pair[1]}" => {

@@ -7,6 +7,7 @@ locals {
   leaderboard_metric = { for metric in ["Hits", "Misses", "StaleAnswers", "NotModified", "BusyAnswers", "BadRequests", "TableScans", "PlayerReads", "ReadUnits", "LeaseWaits", "LeaseTakeovers", "CacheErrors", "Latency", "BoardAge"] : metric => [var.metrics_namespace, metric, "service", var.function_names.leaderboard] }
   invalidate_metric  = { for metric in ["Invalidations", "InvalidationFailures", "IgnoredRecords"] : metric => [var.metrics_namespace, metric, "service", var.function_names.invalidate] }
   aggregate_metric   = { for metric in ["GamesFolded", "DuplicatesSkipped", "GamesGone", "RejectedRecords"] : metric => [var.metrics_namespace, metric, "service", var.function_names.aggregate] }
+  checker_metric     = { for metric in ["Consistent", "NotYetRebuilt", "NotYetInvalidated", "Inconsistent", "SecondsToConsistent", "UncheckedChanges"] : metric => [var.metrics_namespace, metric, "service", var.function_names.checker] }
 
   # The alarms' status takes the top rows (main.tf); the graphs start below it.
   graphs_top = 4
@@ -133,8 +134,8 @@ locals {
         properties = merge(local.graph, {
           title = "Function errors and throttles (per minute)"
           metrics = concat(
-            [for role, function in var.function_names : ["AWS/Lambda", "Errors", "FunctionName", function, { label = "${role} errors" }]],
-            [for role, function in var.function_names : ["AWS/Lambda", "Throttles", "FunctionName", function, { label = "${role} throttles" }]],
+            [for role, function in local.deployed_functions : ["AWS/Lambda", "Errors", "FunctionName", function, { label = "${role} errors" }]],
+            [for role, function in local.deployed_functions : ["AWS/Lambda", "Throttles", "FunctionName", function, { label = "${role} throttles" }]],
           )
         })
       },
@@ -153,6 +154,37 @@ locals {
           metrics = [for node in local.cache_nodes : ["AWS/ElastiCache", graph.metric, "CacheClusterId", var.cache_cluster_id, "CacheNodeId", node, { label = "node ${node}" }]]
         })
       } if var.cache_num_nodes > 0
+    ],
+    # The consistency checker's, when it is deployed: Polaris's "N nines within M seconds".
+    [
+      for widget in [
+        {
+          type = "metric", x = 0, y = local.graphs_top + 30, width = 12, height = 6
+          properties = merge(local.graph, {
+            title = "Consistency: nines of checked changes, and checks by class (per minute)"
+            metrics = [
+              # -log10 of the inconsistent share; with none, a lower bound: fewer than one of them.
+              [{ id = "nines", label = "nines (at least, when none is inconsistent)", expression = "-LOG10(MAX([FILL(inconsistent, 0), 1]) / (FILL(consistent, 0) + FILL(notrebuilt, 0) + FILL(inconsistent, 0)))", yAxis = "right" }],
+              concat(local.checker_metric.Consistent, [{ id = "consistent", label = "consistent" }]),
+              concat(local.checker_metric.NotYetRebuilt, [{ id = "notrebuilt", label = "not yet rebuilt (nothing old servable)" }]),
+              concat(local.checker_metric.NotYetInvalidated, [{ label = "not yet invalidated after the re-checks" }]),
+              concat(local.checker_metric.Inconsistent, [{ id = "inconsistent", label = "INCONSISTENT" }]),
+              concat(local.checker_metric.UncheckedChanges, [{ label = "not checked (cache unreachable)" }]),
+            ]
+          })
+        },
+        {
+          type = "metric", x = 12, y = local.graphs_top + 30, width = 12, height = 6
+          properties = merge(local.graph, {
+            title = "Time from a change to a board that shows it (seconds)"
+            metrics = [
+              concat(local.checker_metric.SecondsToConsistent, [{ label = "median", stat = "p50" }]),
+              concat(local.checker_metric.SecondsToConsistent, [{ label = "p99", stat = "p99" }]),
+              concat(local.checker_metric.SecondsToConsistent, [{ label = "max", stat = "Maximum" }]),
+            ]
+          })
+        },
+      ] : widget if var.function_names.checker != null
     ],
   )
 }

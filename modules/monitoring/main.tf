@@ -108,8 +108,9 @@ resource "aws_cloudwatch_metric_alarm" "this" {
 
   comparison_operator = "GreaterThanThreshold"
   threshold           = each.value.threshold
-  evaluation_periods  = var.evaluation_minutes
-  datapoints_to_alarm = var.breaching_minutes_to_alarm
+  # An alarm may carry its own evaluation (alarms.tf); the others are "M out of N" minutes.
+  evaluation_periods  = try(each.value.evaluation.periods, var.evaluation_minutes)
+  datapoints_to_alarm = try(each.value.evaluation.to_alarm, var.breaching_minutes_to_alarm)
   # Every metric here is absent while nothing happens (no records, no requests, no throttles):
   # quiet is healthy.
   treat_missing_data = "notBreaching"
@@ -139,7 +140,7 @@ resource "aws_cloudwatch_metric_alarm" "this" {
         metric_name = metric_query.value.name
         stat        = metric_query.value.stat
         dimensions  = metric_query.value.dimensions
-        period      = 60
+        period      = try(each.value.evaluation.period_seconds, 60)
       }
     }
   }

@@ -26,6 +26,7 @@ variable "function_names" {
     leaderboard = string
     aggregate   = string
     invalidate  = string
+    checker     = optional(string) # null: no consistency checker deployed
   })
 }
 
@@ -276,4 +277,37 @@ variable "tags" {
   description = "Tags for every resource this module creates."
   type        = map(string)
   default     = {}
+}
+
+# The consistency checker's alarm (functions/checker). Unlike the others it does not wait for
+# "M out of N" minutes: an inconsistent answer is a protocol bug, and one is one too many.
+
+variable "inconsistent_checks_threshold" {
+  description = "Inconsistent checks (a board current after a change was invalidated that shows the player from before it) within inconsistency_period_minutes above which the inconsistent-answers alarm fires."
+  type        = number
+  # Why 0: the protocol guarantees none under every fault the fault matrix injects; a single one
+  # means a reader could serve an old board as current, which is what the cache must never do.
+  default  = 0
+  nullable = false
+
+  validation {
+    condition     = var.inconsistent_checks_threshold >= 0 && floor(var.inconsistent_checks_threshold) == var.inconsistent_checks_threshold
+    error_message = "inconsistent_checks_threshold must be a whole number, 0 or more."
+  }
+}
+
+variable "inconsistency_period_minutes" {
+  description = "The one period the inconsistent-answers alarm sums Inconsistent over; it stays in ALARM for at least this long after an inconsistency."
+  type        = number
+  # Why 5: the checker reports every batching window (30 s by default), so a period of a few of
+  # them never falls between two reports; one inconsistency keeps the alarm in ALARM for 5
+  # minutes, long enough to be seen on the dashboard, and a later one within them does not
+  # notify again.
+  default  = 5
+  nullable = false
+
+  validation {
+    condition     = var.inconsistency_period_minutes >= 1 && var.inconsistency_period_minutes <= 1440 && floor(var.inconsistency_period_minutes) == var.inconsistency_period_minutes
+    error_message = "inconsistency_period_minutes must be a whole number between 1 and 1440 (a day)."
+  }
 }

@@ -203,10 +203,26 @@ class InvalidateConfig:
         return cls(cache=CacheConfig.from_env(env))
 
 
+@dataclass(frozen=True)
+class CheckerConfig:
+    cache: CacheConfig
+    recheck_seconds: int  # how long a change not yet invalidated is re-checked in a batch
+
+    VARIABLES = (*CacheConfig.VARIABLES, "CHECKER_RECHECK_SECONDS")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> CheckerConfig:
+        return cls(
+            cache=CacheConfig.from_env(env),
+            recheck_seconds=_integer(env, "CHECKER_RECHECK_SECONDS", 10, 0, 600),
+        )
+
+
 # The variables each function reads (besides Powertools' own POWERTOOLS_*), for the
 # Terraform tests to check that every one is set on the deployed function.
 FUNCTION_VARIABLES: dict[str, tuple[str, ...]] = {
     "leaderboard": LeaderboardConfig.VARIABLES,
     "aggregate": AggregateConfig.VARIABLES,
     "invalidate": InvalidateConfig.VARIABLES,
+    "checker": CheckerConfig.VARIABLES,
 }

@@ -300,6 +300,12 @@ def alarm_views(
             thresholds["busy_answers_threshold_percent"],
             "% of answers that were 503, last minute",
         ),
+        AlarmView(
+            "inconsistent-answers",
+            sums.get("Inconsistent", 0.0),
+            thresholds["inconsistent_checks_threshold"],
+            _consistency_note(metrics),
+        ),
         *(
             AlarmView(
                 f"{function}-errors",
@@ -326,3 +332,21 @@ def alarm_views(
                 )
             )
     return views
+
+
+def _consistency_note(metrics: LocalMetrics) -> str:
+    """The checker's figures beside its alarm: how many changes it checked, and how long the
+    slowest took to show on a board."""
+    checked = {"Consistent": 0.0, "NotYetRebuilt": 0.0, "Inconsistent": 0.0}
+    seconds: list[float] = []
+    for sample in metrics.last_minute():
+        if sample.name in checked:
+            checked[sample.name] += sample.value
+        elif sample.name == "SecondsToConsistent":
+            seconds.append(sample.value)
+    worst = f"{max(seconds):.1f} s" if seconds else "-"
+    return (
+        f"checker: inconsistent of {sum(checked.values()):g} changes checked"
+        f" ({checked['Consistent']:g} consistent, {checked['NotYetRebuilt']:g} not yet rebuilt);"
+        f" worst time to consistent {worst}, last minute"
+    )

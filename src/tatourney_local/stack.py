@@ -70,6 +70,16 @@ INVALIDATE_MAPPING = MappingSettings(
     maximum_retry_attempts=-1,
     maximum_record_age_seconds=3600,
 )
+# The consistency checker: the stats stream's second consumer, its window letting the
+# invalidations go through before it looks.
+CHECKER_MAPPING = MappingSettings(
+    function_name="tatourney-checker",
+    batch_size=100,
+    batching_window_seconds=30,
+    bisect_on_error=True,
+    maximum_retry_attempts=2,
+    maximum_record_age_seconds=3600,
+)
 
 
 @dataclass(frozen=True)
@@ -161,12 +171,13 @@ class Stack:
         environment["FAILURE_DESTINATION"] = self.failure_log.path.resolve().as_uri()
         # The functions print their metrics (embedded metric format) among their log lines; as
         # CloudWatch does, the runner takes them out of each invocation's output, for its page.
-        for name in ("leaderboard", "aggregate", "invalidate"):
+        for name in ("leaderboard", "aggregate", "invalidate", "checker"):
             self.functions[name] = LocalFunction(name, environment, self.metrics.record)
 
         for table, function, settings in (
             (options.tables.games, "aggregate", AGGREGATE_MAPPING),
             (options.tables.stats, "invalidate", INVALIDATE_MAPPING),
+            (options.tables.stats, "checker", CHECKER_MAPPING),
         ):
             stream_arn = client.describe_table(TableName=table)["Table"]["LatestStreamArn"]
             mapping = StreamMapping(
@@ -289,7 +300,8 @@ class Stack:
                 ),
                 f"  DynamoDB Local       {self.dynamodb.endpoint_url}"
                 f" (pid {self.dynamodb.process.pid}), tables {tables.games}, {tables.stats}",
-                "  stream pollers       games -> aggregate (INSERT only), stats -> invalidate",
+                "  stream pollers       games -> aggregate (INSERT only),"
+                " stats -> invalidate and checker",
                 f"  local metrics        {self.url}local/metrics  (what the alarms would see)",
                 f"  game simulator       {f'{rate:g} games a minute' if rate > 0 else 'off'}",
                 f"  failure log          {self.failure_log.path}",

@@ -28,6 +28,7 @@ import pytest
 from pymemcache.client.base import Client
 
 from tatourney.cache import LeaderboardKeys, home_node
+from tatourney.consistency_check import Change
 from tatourney.leaderboard import Served
 from tatourney.table import Cursor, Players, ScanPage, StatsTable
 from tatourney_local.lambdas import LocalFunction
@@ -35,6 +36,7 @@ from tatourney_local.services import LOOPBACK, Memcached
 from tatourney_local.stack import INVALIDATE_MAPPING
 from tatourney_local.streams import FailureLog, StreamMapping
 from tatourney_local.tables import TableNames
+from tests.cluster.checking import checker_figures
 from tests.conftest import FaultMatrix, Reader
 from tests.core.test_cache_protocol import TEN_PLAYERS
 from tests.core.test_consistency import a_minute_on, replica_lag
@@ -114,6 +116,7 @@ class FaultRun:
     reads: list[Read] = field(default_factory=list)
     written: dict[int, float] = field(default_factory=dict)  # Mark's wins -> when written
     processed: dict[int, float] = field(default_factory=dict)  # ... -> invalidation processed
+    changes: list[Change] = field(default_factory=list)  # for the consistency checker
     failed_deliveries: int = 0
     recovered_at: float = 0.0  # when the fault ended (the node answers again)
     _turn: int = 0
@@ -137,6 +140,7 @@ class FaultRun:
         """A game gives Mark `wins` wins: the stats row changes, its stream record follows."""
         self.aws.put_stats(self.tables.stats, [("Mark", wins + 9, wins, 9000)])
         self.written[wins] = time.monotonic()
+        self.changes.append(Change("Mark", (wins + 9, wins, 9000), time.time()))
 
     def read(self) -> Read:
         index = self._turn % len(self.readers)
@@ -206,6 +210,11 @@ class FaultRun:
         assert self.failure_log.entries() == [], "the invalidation was discarded, not redelivered"
 
     def row(self, scenario: str, nodes: int, wins: int) -> dict[str, Any]:
+        leaderboard = self.readers[0].leaderboard
+        # The boards are dated by the readers' clock, which some rows set ahead.
+        ahead = leaderboard._clock() - time.time()
+        checked = checker_figures(leaderboard._config.cache, self.changes, ahead)
+        assert checked["checker inconsistent"] == 0, "the consistency checker saw an old board"
         written, processed = self.written[wins], self.processed[wins]
         old = [r for r in self.reads if r.started >= written and is_older(r, wins)]
         return {
@@ -224,6 +233,7 @@ class FaultRun:
             "processed after s": round(processed - written, 2),
             "failed deliveries": self.failed_deliveries,
             "re-read behind": sum(r.behind for r in self.reads),
+            **checked,
         }
 
 

@@ -129,3 +129,28 @@ def test_the_thresholds_are_the_monitoring_modules_defaults() -> None:
     assert views["invalidate-iterator-age"].state == "WOULD ALARM"
     assert views["api-server-errors"].figure == 0, "the function's own 503 is not counted"
     assert views["failed-stream-records"].state == "OK"
+
+
+def test_the_checkers_inconsistencies_would_alarm_with_its_figures_beside() -> None:
+    thresholds = alarm_thresholds()
+    assert thresholds["inconsistent_checks_threshold"] == 0
+    metrics = LocalMetrics()
+
+    def view() -> Any:
+        views = alarm_views(
+            metrics,
+            thresholds,
+            iterator_ages_ms={},
+            failed_records=0,
+            function_errors={},
+            server_errors=0,
+            cache_nodes=[],
+        )
+        return next(v for v in views if v.alarm == "inconsistent-answers")
+
+    metrics.record(json.loads(emf("tatourney-checker", Consistent=3, SecondsToConsistent=1.5)))
+    assert (view().figure, view().state) == (0, "OK")
+    metrics.record(json.loads(emf("tatourney-checker", Inconsistent=1, NotYetRebuilt=2)))
+    assert (view().figure, view().state) == (1, "WOULD ALARM")
+    assert "inconsistent of 6 changes checked" in view().note
+    assert "worst time to consistent 1.5 s" in view().note

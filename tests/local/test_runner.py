@@ -261,6 +261,35 @@ def test_a_game_written_to_games_changes_stats_once_the_cache_is_invalidated(
     assert stack.failure_log.entries() == []
 
 
+def test_the_checker_checks_a_game_from_the_stats_stream_and_finds_it_consistent(
+    stack: Stack,
+) -> None:
+    _, _, before = stats(stack)
+    first, second = before["players"][0]["player"], before["players"][1]["player"]
+    record_game(
+        stack.dynamodb.client(), stack.options.tables.games, 90_002, {first: 600, second: 400}
+    )
+
+    def checker_figures() -> dict[str, Any]:
+        stats(stack)  # a reader rebuilds the board, as players' browsers do
+        figures: dict[str, Any] = json.loads(get(f"{stack.url}local/metrics.json")[2])
+        return figures
+
+    def checked() -> bool:
+        checker = checker_figures()["functions"].get("tatourney-checker", {})
+        counted: float = sum(
+            checker.get(name, {"sum": 0})["sum"] for name in ("Consistent", "NotYetRebuilt")
+        )
+        return counted >= 2
+
+    # The checker's mapping gathers records for 30 s (its batching window) before invoking it.
+    wait_until(checked)
+    figures = checker_figures()
+    assert figures["functions"]["tatourney-checker"].get("Inconsistent", {"sum": 0})["sum"] == 0
+    [alarm] = [a for a in figures["alarms"] if a["alarm"] == "inconsistent-answers"]
+    assert (alarm["figure"], alarm["state"]) == (0, "OK")
+
+
 def test_the_event_has_the_shape_api_gateway_sends(stack: Stack) -> None:
     headers = Message()
     headers["Host"] = "127.0.0.1:8080"

@@ -108,7 +108,7 @@ def test_the_cache_keys_carry_the_identity_of_the_stats_table_terraform_created(
     stats_table = session.client("dynamodb").describe_table(TableName=deployment.tables.stats)
     stream_arn = stats_table["Table"]["LatestStreamArn"]
     lambda_ = session.client("lambda")
-    for role in ("leaderboard", "invalidate"):
+    for role in ("leaderboard", "invalidate", "checker"):
         configuration = lambda_.get_function(FunctionName=deployment.functions[role])
         environment = configuration["Configuration"]["Environment"]["Variables"]
         assert environment["STATS_STREAM_ARN"] == stream_arn, role
@@ -165,6 +165,23 @@ def queued_messages(session: Session, queue_url: str) -> list[dict[str, Any]]:
         QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=0, WaitTimeSeconds=0
     )
     return [json.loads(message["Body"]) for message in answer.get("Messages", [])]
+
+
+def test_the_checker_checks_the_games_from_the_stats_stream_and_finds_them_consistent(
+    session: Session, deployment: Deployment
+) -> None:
+    # The games of the test above; the checker's mapping gathers records for 30 s first.
+    def checked() -> list[str]:
+        messages = log_messages(session, deployment.functions["checker"])
+        return [message for message in messages if "changes checked" in message]
+
+    lines = wait_for("the checker's first batch", checked, timeout=WAIT_SECONDS + 30)
+    assert not [
+        message
+        for message in log_messages(session, deployment.functions["checker"])
+        if "a current board shows an old row" in message
+    ]
+    assert all('"Inconsistent": 0' in line or '"Inconsistent":0' in line for line in lines), lines
 
 
 def test_a_game_out_of_bounds_is_rejected_into_the_failure_queue(

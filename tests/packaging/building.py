@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-FUNCTION_NAMES = ("leaderboard", "aggregate", "invalidate")
+FUNCTION_NAMES = ("leaderboard", "aggregate", "invalidate", "checker")
 BUILD_TIMEOUT_SECONDS = 120
 
 

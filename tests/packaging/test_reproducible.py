@@ -11,7 +11,13 @@ from pathlib import Path
 
 from tests.packaging.building import ROOT, build_into, output_files, run_build
 
-EXPECTED_OUTPUTS = ["aggregate.zip", "invalidate.zip", "leaderboard.zip", "manifest.json"]
+EXPECTED_OUTPUTS = [
+    "aggregate.zip",
+    "checker.zip",
+    "invalidate.zip",
+    "leaderboard.zip",
+    "manifest.json",
+]
 RESTRICTIVE_UMASK = 0o077
 OLD_MTIME = 1_000_000_000  # 2001: far from the checkout's own mtimes
 

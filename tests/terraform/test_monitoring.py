@@ -28,7 +28,9 @@ from tests.terraform.test_structure import (
 
 MONITORING = ROOT / "modules" / "monitoring"
 NAMESPACE = "Tatourney"
-FUNCTION_NAMES = {role: f"demo-{role}" for role in ("leaderboard", "aggregate", "invalidate")}
+FUNCTION_NAMES = {
+    role: f"demo-{role}" for role in ("leaderboard", "aggregate", "invalidate", "checker")
+}
 
 # The metric contract of issue 13: what each function emits in NAMESPACE, with one dimension,
 # service = the function's name.
@@ -51,6 +53,14 @@ OWN_METRICS = {
     },
     "invalidate": {"Invalidations", "InvalidationFailures", "IgnoredRecords"},
     "aggregate": {"GamesFolded", "DuplicatesSkipped", "GamesGone", "RejectedRecords"},
+    "checker": {
+        "Consistent",
+        "NotYetRebuilt",
+        "NotYetInvalidated",
+        "Inconsistent",
+        "SecondsToConsistent",
+        "UncheckedChanges",
+    },
 }
 # AWS's metrics the module may use, with the dimensions each takes.
 AWS_METRICS = {
@@ -153,6 +163,7 @@ def test_the_alarms_are_the_ones_the_issue_asks_for_with_a_cache(
         "stats-read-throttles",
         "api-server-errors",
         "busy-answers",
+        "inconsistent-answers",
         *(f"{role}-{kind}" for role in FUNCTION_NAMES for kind in ("errors", "throttles")),
         *(
             f"cache-{node}-{kind}"
@@ -165,7 +176,7 @@ def test_the_alarms_are_the_ones_the_issue_asks_for_with_a_cache(
 @needs_terraform
 def test_without_a_cache_of_its_own_no_cache_alarm_or_graph(without_cache: dict[str, Any]) -> None:
     assert not [name for name in without_cache["alarms"] if name.startswith("cache-")]
-    assert len(without_cache["alarms"]) == 12
+    assert len(without_cache["alarms"]) == 15
     for widget in without_cache["widgets"]:
         assert "ElastiCache" not in str(widget["properties"]["metrics"])
 
@@ -251,6 +262,41 @@ def test_every_alarm_has_a_runbook_section(with_cache: dict[str, Any]) -> None:
     }
     for name, alarm in with_cache["alarms"].items():
         assert alarm["anchor"] in headings, (name, alarm["anchor"])
+
+
+@needs_terraform
+def test_one_inconsistent_answer_in_one_period_fires_the_checkers_alarm(
+    with_cache: dict[str, Any],
+) -> None:
+    alarm = with_cache["alarms"]["inconsistent-answers"]
+    assert alarm["threshold"] == 0
+    assert alarm["evaluation"] == {"periods": 1, "to_alarm": 1, "period_seconds": 300}
+    assert alarm["metrics"]["m"]["name"] == "Inconsistent"
+    assert alarm["metrics"]["m"]["stat"] == "Sum"
+    assert alarm["metrics"]["m"]["dimensions"] == {"service": FUNCTION_NAMES["checker"]}
+
+
+@needs_terraform
+def test_without_the_checker_no_checker_alarm_or_graph(tmp_path: Path) -> None:
+    values = {**INPUTS, "function_names": {**FUNCTION_NAMES, "checker": None}}
+    files = [MONITORING / "variables.tf", MONITORING / "alarms.tf", MONITORING / "dashboard.tf"]
+    evaluated = evaluate(tmp_path, files, EVALUATE, values)
+    assert not [name for name in evaluated["alarms"] if "checker" in name or "consist" in name]
+    assert len(evaluated["alarms"]) == 12
+    for widget in evaluated["widgets"]:
+        assert "checker" not in str(widget["properties"]["metrics"])
+
+
+@needs_terraform
+def test_the_dashboard_shows_the_nines_and_the_time_to_consistent(
+    with_cache: dict[str, Any],
+) -> None:
+    titles = [widget["properties"]["title"] for widget in with_cache["widgets"]]
+    [nines] = [w for w in with_cache["widgets"] if w["properties"]["title"].startswith("Consisten")]
+    [expression] = [row[0]["expression"] for row in nines["properties"]["metrics"] if len(row) == 1]
+    assert expression.startswith("-LOG10(MAX([FILL(inconsistent, 0), 1]) / (")
+    assert expression_ids(expression) == {"inconsistent", "consistent", "notrebuilt"}
+    assert any(title.startswith("Time from a change") for title in titles)
 
 
 # --- the dashboard -----------------------------------------------------------------------------
@@ -358,6 +404,8 @@ THRESHOLDS = {
     "cache_connections": "cache_connections_threshold",
     "evaluation_minutes": "evaluation_minutes",
     "breaching_minutes_to_alarm": "breaching_minutes_to_alarm",
+    "inconsistent_checks": "inconsistent_checks_threshold",
+    "inconsistency_period_minutes": "inconsistency_period_minutes",
 }
 
 
@@ -396,8 +444,16 @@ def test_the_alarms_notify_the_topic_on_alarm_and_recovery_and_quiet_is_healthy(
     assert alarm["alarm_actions"] == alarm["ok_actions"] == ["${local.topic_arn}"]
     assert alarm["treat_missing_data"] == "notBreaching"
     assert alarm["comparison_operator"] == "GreaterThanThreshold"
-    assert alarm["evaluation_periods"] == "${var.evaluation_minutes}"
-    assert alarm["datapoints_to_alarm"] == "${var.breaching_minutes_to_alarm}"
+    # "M out of N" minutes unless the alarm carries its own evaluation (the checker's).
+    assert alarm["evaluation_periods"] == (
+        "${try(each.value.evaluation.periods, var.evaluation_minutes)}"
+    )
+    assert alarm["datapoints_to_alarm"] == (
+        "${try(each.value.evaluation.to_alarm, var.breaching_minutes_to_alarm)}"
+    )
+    [query] = [q for q in alarm["dynamic"] if "metric" in q["metric_query"]["content"][0]]
+    period = query["metric_query"]["content"][0]["metric"][0]["period"]
+    assert period == "${try(each.value.evaluation.period_seconds, 60)}"
     assert "Runbook: docs/operations.md#${each.value.anchor}" in alarm["alarm_description"]
 
 

@@ -235,8 +235,8 @@ def test_checkov_with_the_project_config_fails_an_open_ssh_ingress(tmp_path: Pat
     ("old", "new", "expected"),
     [
         pytest.param(
-            "  datapoints_to_alarm = var.breaching_minutes_to_alarm",
-            "  datapoints_to_alarms = var.breaching_minutes_to_alarm",
+            "  datapoints_to_alarm = try(",
+            "  datapoints_to_alarms = try(",
             "aws_cloudwatch_metric_alarm.this: unknown argument or block 'datapoints_to_alarms'",
             id="alarm-argument",
         ),

@@ -20,14 +20,14 @@ from hcl2 import SerializationOptions
 from tatourney.config import FUNCTION_VARIABLES
 from tatourney_local import tables
 from tatourney_local.http_api import API_ROUTE
-from tatourney_local.stack import AGGREGATE_MAPPING, INVALIDATE_MAPPING
+from tatourney_local.stack import AGGREGATE_MAPPING, CHECKER_MAPPING, INVALIDATE_MAPPING
 from tests.terraform.terraform_cli import needs_terraform, plan
 
 ROOT = Path(__file__).resolve().parents[2]
 MODULES = ("network", "table", "cache", "functions", "site", "monitoring")
 ALL_DIRS = (ROOT, *(ROOT / "modules" / name for name in MODULES), *ROOT.glob("examples/*"))
 OPTIONS = SerializationOptions(strip_string_quotes=True, with_comments=False, explicit_blocks=False)
-FUNCTIONS = ("leaderboard", "aggregate", "invalidate")
+FUNCTIONS = ("leaderboard", "aggregate", "invalidate", "checker")
 
 
 @cache
@@ -321,6 +321,7 @@ def test_only_the_functions_that_use_the_cache_are_in_the_vpc() -> None:
         "leaderboard": True,
         "aggregate": False,
         "invalidate": True,
+        "checker": True,
     }
     body = resources(functions, "resource", "aws_lambda_function")["functions"]
     vpc = body["dynamic"][0]["vpc_config"]
@@ -330,7 +331,7 @@ def test_only_the_functions_that_use_the_cache_are_in_the_vpc() -> None:
 def test_each_function_has_its_own_role_and_log_group_with_retention() -> None:
     functions = module("functions")
     assert resources(functions, "resource", "aws_iam_role")["functions"]["for_each"] == (
-        "${local.functions}"
+        "${local.deployed_functions}"
     )
     log_group = resources(functions, "resource", "aws_cloudwatch_log_group")["functions"]
     assert log_group["retention_in_days"] == "${var.log_retention_days}"
@@ -352,6 +353,14 @@ EXPECTED_DATA_PERMISSIONS = {
         "sqs:SendMessage": {"${aws_sqs_queue.stream_failures.arn}"},
     },
     "invalidate": {
+        "dynamodb:DescribeStream": {"${var.stats_table.stream_arn}"},
+        "dynamodb:GetRecords": {"${var.stats_table.stream_arn}"},
+        "dynamodb:GetShardIterator": {"${var.stats_table.stream_arn}"},
+        "dynamodb:ListStreams": {"${var.stats_table.arn}/stream/*"},
+        "sqs:SendMessage": {"${aws_sqs_queue.stream_failures.arn}"},
+    },
+    # The same as invalidate's: the stream and the queue, never the table.
+    "checker": {
         "dynamodb:DescribeStream": {"${var.stats_table.stream_arn}"},
         "dynamodb:GetRecords": {"${var.stats_table.stream_arn}"},
         "dynamodb:GetShardIterator": {"${var.stats_table.stream_arn}"},
@@ -413,7 +422,7 @@ def test_no_policy_anywhere_grants_wildcard_actions_or_data_on_every_resource() 
 def test_stream_mappings_report_partial_failures_bisect_and_give_up_into_a_queue() -> None:
     functions = module("functions")
     mapping = resources(functions, "resource", "aws_lambda_event_source_mapping")["streams"]
-    assert mapping["for_each"] == "${local.streams}"
+    assert mapping["for_each"] == "${local.deployed_streams}"
     assert mapping["function_response_types"] == ["ReportBatchItemFailures"]
     assert mapping["bisect_batch_on_function_error"] is True
     assert mapping["starting_position"] == "TRIM_HORIZON"
@@ -421,7 +430,7 @@ def test_stream_mappings_report_partial_failures_bisect_and_give_up_into_a_queue
     assert on_failure["destination_arn"] == "${aws_sqs_queue.stream_failures.arn}"
     assert mapping["maximum_retry_attempts"] == "${each.value.maximum_retry_attempts}"
     streams = locals_of(functions)["streams"]
-    assert set(streams) == {"aggregate", "invalidate"}
+    assert set(streams) == {"aggregate", "invalidate", "checker"}
     assert 0 <= default(functions, streams["aggregate"]["maximum_retry_attempts"]) <= 100
     # An invalidation is retried as long as its record is young enough (no count limit).
     assert streams["invalidate"]["maximum_retry_attempts"] == -1
@@ -441,12 +450,17 @@ def test_only_aggregate_is_filtered_to_inserts() -> None:
     assert {name: s["inserts_only"] for name, s in streams.items()} == {
         "aggregate": True,
         "invalidate": False,
+        "checker": False,
     }
 
 
 @pytest.mark.parametrize(
     ("function", "local_mapping"),
-    [("aggregate", AGGREGATE_MAPPING), ("invalidate", INVALIDATE_MAPPING)],
+    [
+        ("aggregate", AGGREGATE_MAPPING),
+        ("invalidate", INVALIDATE_MAPPING),
+        ("checker", CHECKER_MAPPING),
+    ],
 )
 def test_the_local_runner_polls_streams_as_the_deployed_mappings_do(
     function: str, local_mapping: Any
@@ -455,8 +469,9 @@ def test_the_local_runner_polls_streams_as_the_deployed_mappings_do(
     mapping = resources(functions, "resource", "aws_lambda_event_source_mapping")["streams"]
     stream = locals_of(functions)["streams"][function]
     assert local_mapping.batch_size == default(functions, mapping["batch_size"])
+    assert mapping["maximum_batching_window_in_seconds"] == "${each.value.batching_window_seconds}"
     assert local_mapping.batching_window_seconds == default(
-        functions, mapping["maximum_batching_window_in_seconds"]
+        functions, stream["batching_window_seconds"]
     )
     assert local_mapping.bisect_on_error is mapping["bisect_batch_on_function_error"]
     assert local_mapping.maximum_retry_attempts == default(

@@ -18,18 +18,22 @@ import pytest
 from localstack_client.session import Session
 
 from tatourney_local.localstack import LocalStack
-from tatourney_local.stack import AGGREGATE_MAPPING, INVALIDATE_MAPPING
+from tatourney_local.stack import AGGREGATE_MAPPING, CHECKER_MAPPING, INVALIDATE_MAPPING
 from tests.localstack.stack import TerraformStack
 from tools.terraform.workspace import Terraform
 
 ACCOUNT = "000000000000"  # LocalStack's
 
 
-def test_the_example_creates_the_three_functions_and_their_stream_mappings(
+def test_the_example_creates_the_functions_and_their_stream_mappings(
     terraform_stack: TerraformStack, localstack_session: Session
 ) -> None:
     lambda_ = localstack_session.client("lambda")
-    settings = {"aggregate": AGGREGATE_MAPPING, "invalidate": INVALIDATE_MAPPING}
+    settings = {
+        "aggregate": AGGREGATE_MAPPING,
+        "invalidate": INVALIDATE_MAPPING,
+        "checker": CHECKER_MAPPING,
+    }
     for role, expected in settings.items():
         function = terraform_stack.deployment.functions[role]
         [mapping] = lambda_.list_event_source_mappings(FunctionName=function)["EventSourceMappings"]
@@ -37,6 +41,7 @@ def test_the_example_creates_the_three_functions_and_their_stream_mappings(
         assert mapping["BisectBatchOnFunctionError"] is expected.bisect_on_error
         assert mapping["MaximumRetryAttempts"] == expected.maximum_retry_attempts
         assert mapping["MaximumRecordAgeInSeconds"] == expected.maximum_record_age_seconds
+        assert mapping["MaximumBatchingWindowInSeconds"] == expected.batching_window_seconds
         assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
         assert ("FilterCriteria" in mapping) is (role == "aggregate")
 

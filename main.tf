@@ -19,7 +19,8 @@ module "network" {
   availability_zones       = var.availability_zones
   cache_node_type          = var.create_cache ? var.cache_node_type : null
   create_dynamodb_endpoint = var.create_dynamodb_endpoint
-  dynamodb_table_arns      = [module.table.games_table_arn, module.table.stats_table_arn]
+  stats_table_arn          = module.table.stats_table_arn
+  leaderboard_role_arn     = module.functions.role_arns["leaderboard"]
 
   tags = var.tags
 }
@@ -81,6 +82,7 @@ module "functions" {
   cache_item_limit_bytes = var.cache_max_item_size_bytes
   cache_ttl_seconds      = var.cache_ttl_seconds
 
+  vpc_id             = var.create_network ? module.network[0].vpc_id : null
   subnet_ids         = var.create_network ? module.network[0].subnet_ids : []
   security_group_ids = var.create_network ? [module.network[0].functions_security_group_id] : []
 
@@ -90,6 +92,11 @@ module "functions" {
   api_throttling_rate_limit      = var.api_throttling_rate_limit
   api_throttling_burst_limit     = var.api_throttling_burst_limit
   leaderboard_endpoint           = var.leaderboard_endpoint
+
+  leaderboard_reserved_concurrency = var.leaderboard_reserved_concurrency
+  on_localstack                    = var.on_localstack
+  iam_role_path                    = var.iam_role_path
+  permissions_boundary_arn         = var.permissions_boundary_arn
 
   tags = var.tags
 }
@@ -101,6 +108,11 @@ module "site" {
   site_dir       = local.site_dir
   api_url        = module.functions.api_url
   use_cloudfront = var.use_cloudfront
+
+  stats_edge_ttl_seconds       = var.stats_edge_ttl_seconds
+  waf_rate_limit_per_5_minutes = var.waf_rate_limit_per_5_minutes
+  domain_names                 = var.site_domain_names
+  acm_certificate_arn          = var.site_acm_certificate_arn
 
   tags = var.tags
 }
@@ -122,18 +134,19 @@ module "monitoring" {
   alarm_topic_arn = var.alarm_topic_arn
   alarm_emails    = var.alarm_emails
 
-  iterator_age_threshold_seconds = var.alarm_thresholds.iterator_age_seconds
-  failed_records_threshold       = var.alarm_thresholds.failed_records
-  stats_read_throttles_threshold = var.alarm_thresholds.stats_read_throttles
-  api_server_errors_threshold    = var.alarm_thresholds.api_server_errors
-  busy_answers_threshold_percent = var.alarm_thresholds.busy_answers_percent
-  function_errors_threshold      = var.alarm_thresholds.function_errors
-  function_throttles_threshold   = var.alarm_thresholds.function_throttles
-  cache_evictions_threshold      = var.alarm_thresholds.cache_evictions
-  cache_cpu_threshold_percent    = var.alarm_thresholds.cache_cpu_percent
-  cache_connections_threshold    = var.alarm_thresholds.cache_connections
-  evaluation_minutes             = var.alarm_thresholds.evaluation_minutes
-  breaching_minutes_to_alarm     = var.alarm_thresholds.breaching_minutes_to_alarm
+  iterator_age_threshold_seconds  = var.alarm_thresholds.iterator_age_seconds
+  failed_records_threshold        = var.alarm_thresholds.failed_records
+  stats_read_throttles_threshold  = var.alarm_thresholds.stats_read_throttles
+  api_server_errors_threshold     = var.alarm_thresholds.api_server_errors
+  busy_answers_threshold_percent  = var.alarm_thresholds.busy_answers_percent
+  refused_share_threshold_percent = var.alarm_thresholds.refused_percent
+  function_errors_threshold       = var.alarm_thresholds.function_errors
+  function_throttles_threshold    = var.alarm_thresholds.function_throttles
+  cache_evictions_threshold       = var.alarm_thresholds.cache_evictions
+  cache_cpu_threshold_percent     = var.alarm_thresholds.cache_cpu_percent
+  cache_connections_threshold     = var.alarm_thresholds.cache_connections
+  evaluation_minutes              = var.alarm_thresholds.evaluation_minutes
+  breaching_minutes_to_alarm      = var.alarm_thresholds.breaching_minutes_to_alarm
 
   tags = var.tags
 }

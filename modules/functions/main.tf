@@ -1,13 +1,15 @@
 data "aws_partition" "current" {}
-data "aws_region" "current" {}
 data "aws_caller_identity" "current" {}
 
 locals {
   manifest_path = "${var.dist_dir}/manifest.json"
   manifest      = fileexists(local.manifest_path) ? jsondecode(file(local.manifest_path)) : null
 
-  partition  = data.aws_partition.current.partition
-  region     = data.aws_region.current.region
+  partition = data.aws_partition.current.partition
+  # The stack's region, from its stats table's ARN (arn:partition:dynamodb:region:...):
+  # data.aws_region names it `name` in provider 5.x and `region` in 6.x (where `name` is
+  # deprecated), and the modules support both.
+  region     = split(":", var.stats_table.arn)[3]
   account_id = data.aws_caller_identity.current.account_id
 
   # The accounts that publish AWS's public Powertools for AWS Lambda (Python) v3 layers, by

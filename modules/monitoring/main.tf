@@ -1,9 +1,10 @@
-data "aws_region" "current" {}
 data "aws_partition" "current" {}
 data "aws_caller_identity" "current" {}
 
 locals {
-  region       = data.aws_region.current.region
+  # The region, from the alarm topic's ARN (alarms publish to a topic of their own region):
+  # data.aws_region names it `name` in provider 5.x and `region` in 6.x, and both are supported.
+  region       = split(":", local.topic_arn)[3]
   create_topic = var.alarm_topic_arn == null
   topic_arn    = local.create_topic ? aws_sns_topic.alarms[0].arn : var.alarm_topic_arn
   alarm_arns   = [for alarm in aws_cloudwatch_metric_alarm.this : alarm.arn]

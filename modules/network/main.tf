@@ -7,7 +7,12 @@ data "aws_availability_zones" "available" {
   }
 }
 
-data "aws_region" "current" {}
+# DynamoDB's gateway endpoint service in this region (com.amazonaws.<region>.dynamodb), looked up
+# rather than built from the region's name, which provider 5.x and 6.x expose differently.
+data "aws_vpc_endpoint_service" "dynamodb" {
+  service      = "dynamodb"
+  service_type = "Gateway"
+}
 
 # Where the cache's node type can run: not every zone offers every node type, and taking the first
 # two zones by name can pick one that does not. The AWS provider has no data source for the zones
@@ -102,7 +107,7 @@ resource "aws_vpc_endpoint" "dynamodb" {
   count = local.create_dynamodb_endpoint ? 1 : 0
 
   vpc_id            = local.vpc_id
-  service_name      = "com.amazonaws.${data.aws_region.current.region}.dynamodb"
+  service_name      = data.aws_vpc_endpoint_service.dynamodb.service_name
   vpc_endpoint_type = "Gateway"
   route_table_ids   = local.route_table_ids
   policy            = data.aws_iam_policy_document.dynamodb_endpoint.json
@@ -127,7 +132,7 @@ data "aws_iam_policy_document" "dynamodb_endpoint" {
 }
 
 data "aws_ec2_managed_prefix_list" "dynamodb" {
-  name = "com.amazonaws.${data.aws_region.current.region}.dynamodb"
+  name = data.aws_vpc_endpoint_service.dynamodb.service_name
 }
 
 resource "aws_security_group" "functions" {

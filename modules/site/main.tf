@@ -308,13 +308,11 @@ resource "aws_wafv2_web_acl" "site" {
 
   lifecycle {
     precondition {
-      condition     = data.aws_region.current.region == "us-east-1"
+      condition     = aws_s3_bucket.site.region == "us-east-1"
       error_message = "waf_rate_limit_per_5_minutes needs the stack in us-east-1: CloudFront's web ACLs can only be created there."
     }
   }
 }
-
-data "aws_region" "current" {}
 
 resource "aws_cloudfront_distribution" "site" {
   count = var.use_cloudfront ? 1 : 0

@@ -122,7 +122,9 @@ def test_private_subnets_in_two_zones_reach_dynamodb_through_a_gateway_endpoint_
     assert "map_public_ip_on_launch" not in subnets
     endpoint = resources(network, "resource", "aws_vpc_endpoint")["dynamodb"]
     assert endpoint["vpc_endpoint_type"] == "Gateway"
-    assert endpoint["service_name"].endswith(".dynamodb")
+    service = resources(network, "data", "aws_vpc_endpoint_service")["dynamodb"]
+    assert (service["service"], service["service_type"]) == ("dynamodb", "Gateway")
+    assert endpoint["service_name"] == "${data.aws_vpc_endpoint_service.dynamodb.service_name}"
     for kind in ("aws_nat_gateway", "aws_internet_gateway", "aws_eip"):
         assert not resources(network, "resource", kind)
 
@@ -573,13 +575,15 @@ def test_every_module_has_its_files_and_a_readme_listing_its_inputs_and_outputs(
         assert f"| `{output}` |" in readme, f"{name}/README.md: output {output}"
 
 
-def test_every_module_pins_terraform_and_the_aws_provider_to_6x() -> None:
+def test_every_module_pins_terraform_and_the_aws_provider_from_5_100_through_6x() -> None:
     for directory in ALL_DIRS:
         [settings] = load(directory)["terraform"]
         assert settings["required_version"] == ">= 1.9", directory
         aws = settings["required_providers"][0]["aws"]
         assert aws["source"] == "hashicorp/aws"
-        assert aws["version"] == ">= 6.0, < 7.0", directory
+        assert aws["version"] == ">= 5.100, < 7.0", directory
+        # data.aws_region's attribute is `name` in 5.x and `region` in 6.x: neither works in both.
+        assert not resources(load(directory), "data", "aws_region"), directory
 
 
 def test_root_outputs_what_a_user_needs_after_apply() -> None:

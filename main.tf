@@ -88,10 +88,12 @@ module "functions" {
 
   stream_batching_window_seconds = var.stream_batching_window_seconds
   log_retention_days             = var.log_retention_days
-  cors_allow_origins             = concat([module.site.website_url], var.extra_cors_origins)
-  api_throttling_rate_limit      = var.api_throttling_rate_limit
-  api_throttling_burst_limit     = var.api_throttling_burst_limit
-  leaderboard_endpoint           = var.leaderboard_endpoint
+  # Behind CloudFront the page reads /stats from its own origin; S3 website hosting calls the API
+  # across origins.
+  cors_allow_origins         = concat(compact([module.site.cross_origin_site_url]), var.extra_cors_origins)
+  api_throttling_rate_limit  = var.api_throttling_rate_limit
+  api_throttling_burst_limit = var.api_throttling_burst_limit
+  leaderboard_endpoint       = var.leaderboard_endpoint
 
   leaderboard_reserved_concurrency = var.leaderboard_reserved_concurrency
   on_localstack                    = var.on_localstack

@@ -42,7 +42,10 @@ module "tatourney" {
   # go to CloudWatch, SNS and KMS (make up shows the same figures locally).
   create_monitoring = false
 
+  # LocalStack has no HTTP APIs; this is the one place a function URL may run without the
+  # leaderboard's reserved concurrency as its cap.
   leaderboard_endpoint = "function_url"
+  on_localstack        = true
 
   # LocalStack serves AWS's public layers only in its paid editions: publish the Powertools layer
   # into LocalStack (tests/localstack/deployment.py's powertools_layer builds one) and pass its ARN.

@@ -17,3 +17,8 @@ output "content_security_policy" {
   description = "The Content-Security-Policy the distribution sends with the site and /stats."
   value       = local.content_security_policy
 }
+
+output "cross_origin_site_url" {
+  description = "The site's origin when its page calls the API across origins (S3 website hosting), for the API's CORS; null behind CloudFront, where /stats is on the site's own origin."
+  value       = var.use_cloudfront ? null : "http://${one(aws_s3_bucket_website_configuration.site[*].website_endpoint)}"
+}

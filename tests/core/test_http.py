@@ -180,7 +180,7 @@ def test_an_unchanged_board_is_a_304_with_no_body_until_it_changes(
     first = get(leaderboard)
     etag = first["headers"]["ETag"]
     assert first["statusCode"] == 200
-    assert first["headers"]["Cache-Control"] == "no-cache"
+    assert first["headers"]["Cache-Control"] == "public, max-age=0, s-maxage=5"
 
     unchanged = get(leaderboard, if_none_match=etag)
     assert unchanged["statusCode"] == 304

@@ -36,7 +36,7 @@ format: $(BIN)/.installed ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: install localstack-install lint tf-check ## Lint, the offline Terraform checks, then every test (real memcached, DynamoDB Local and LocalStack on loopback)
+test: install localstack-install lint tf-check validate ## Lint, the Terraform checks (offline, and terraform validate), then every test (real memcached, DynamoDB Local and LocalStack on loopback)
 	$(BIN)/pytest
 
 lock: ## Re-resolve requirements/dev.txt from requirements/dev.in

@@ -1,6 +1,8 @@
-# Terraform, verified offline (this project's machines cannot download providers, so there is no
-# `terraform validate` in `make test`): the formatter, the AWS provider schema and references
-# (tools/terraform/check.py), checkov, and tests/terraform's structural tests (run by pytest).
+# Terraform, verified offline: the formatter, the AWS provider 6.x schema and references
+# (tools/terraform/check.py), checkov and tests/terraform's structural tests (run by pytest); and
+# for real where Terraform and an AWS provider 5.100-6.x are found (tools/terraform/workspace.py:
+# TF_PLUGIN_DIR, the machine's filesystem mirror, a plugin cache, else the registry): `validate`
+# here, and the apply / plan / destroy of examples/localstack in tests/localstack.
 
 TF_DIRS := . $(wildcard modules/*) $(wildcard examples/*)
 TF_FILES := $(wildcard *.tf modules/*/*.tf examples/*/*.tf)
@@ -39,9 +41,5 @@ lock-checkov: ## Re-resolve requirements/checkov.txt (latest checkov)
 	{ sed -n '1,3p' requirements/checkov.txt; .venv-lock-checkov/bin/pip freeze; } > requirements/checkov.tmp
 	mv requirements/checkov.tmp requirements/checkov.txt && rm -rf .venv-lock-checkov
 
-validate: ## terraform init + validate in the root and both examples (needs terraform and provider downloads; not in make test)
-	@command -v terraform >/dev/null 2>&1 || { echo "validate needs terraform on PATH"; exit 1; }
-	@for dir in . examples/complete examples/localstack; do \
-	  echo "== $$dir"; \
-	  (cd $$dir && terraform init -backend=false -input=false >/dev/null && terraform validate) || exit 1; \
-	done
+validate: $(BIN)/.installed ## terraform init + validate of the root and both examples on a copy of the sources (says NOT RUN, and why, without Terraform or a provider; TF_REQUIRE_PROVIDER=1 fails then)
+	$(PY) tools/terraform/workspace.py . examples/complete examples/localstack

@@ -1,8 +1,10 @@
-# The stack against LocalStack's AWS APIs, as tests/localstack deploys it. ElastiCache and API
-# Gateway HTTP APIs are not in LocalStack's community edition, so no cache or VPC is created (the
-# functions use a memcached you run, cache_endpoints) and a Lambda function URL serves GET /stats.
-# Run with `tflocal init && tflocal apply`, or plain terraform with the endpoints below;
-# tests/terraform_apply applies it with pytest-terraform.
+# The stack against LocalStack's AWS APIs; `make test` applies it (tests/localstack) and drives
+# it end to end. ElastiCache, API Gateway HTTP APIs and CloudFront are not in LocalStack's
+# community edition, so no cache cluster is created (the functions use a memcached you run,
+# cache_endpoints), a Lambda function URL serves GET /stats and S3 website hosting the site.
+# Everything else the community edition has is on: the VPC, its endpoint and security groups,
+# the alarms, their topic and key, and the dashboard.
+# Run with `tflocal init && tflocal apply`, or plain terraform with the endpoints below.
 
 provider "aws" {
   region     = "us-east-1"
@@ -15,32 +17,45 @@ provider "aws" {
   s3_use_path_style           = true
 
   endpoints {
+    cloudwatch     = var.localstack_endpoint
     cloudwatchlogs = var.localstack_endpoint
     dynamodb       = var.localstack_endpoint
+    ec2            = var.localstack_endpoint
     iam            = var.localstack_endpoint
+    kms            = var.localstack_endpoint
     lambda         = var.localstack_endpoint
     s3             = var.localstack_endpoint
+    sns            = var.localstack_endpoint
     sqs            = var.localstack_endpoint
     sts            = var.localstack_endpoint
   }
 }
 
+locals {
+  # The provider names the site by AWS's website host (<bucket>.s3-website-<region>.amazonaws.com);
+  # LocalStack serves it at <bucket>.s3-website.<its host>, and browsers resolve *.localhost to
+  # loopback, so the site's own origin (which the function URL's CORS must allow) is this one.
+  site_bucket     = regex("^http://([^.]+)\\.s3-website", module.tatourney.site_url)[0]
+  localstack_port = regex(":([0-9]+)/?$", var.localstack_endpoint)[0]
+  site_url        = "http://${local.site_bucket}.s3-website.localhost:${local.localstack_port}"
+}
+
 module "tatourney" {
   source = "../../"
 
-  name = "tatourney"
+  name = var.name
 
-  create_network  = false
-  create_cache    = false
-  cache_endpoints = var.cache_endpoints
+  create_network = var.create_network
+  # Two zones by name: LocalStack offers every instance type everywhere, and there is no cache.
+  availability_zones = ["us-east-1a", "us-east-1b"]
+  create_cache       = false
+  cache_endpoints    = var.cache_endpoints
   # The memcached you run speaks plain TCP.
   cache_transit_encryption_enabled = false
 
   # CloudFront is not in LocalStack's free edition: S3 website hosting serves the site.
-  use_cloudfront = false
-  # The provider above points only these services at LocalStack; alarms and the dashboard would
-  # go to CloudWatch, SNS and KMS (make up shows the same figures locally).
-  create_monitoring = false
+  use_cloudfront    = false
+  create_monitoring = var.create_monitoring
 
   # LocalStack has no HTTP APIs; this is the one place a function URL may run without the
   # leaderboard's reserved concurrency as its cap.
@@ -52,5 +67,5 @@ module "tatourney" {
   powertools_layer_arn = var.powertools_layer_arn
 
   deletion_protection = false
-  extra_cors_origins  = var.extra_cors_origins
+  extra_cors_origins  = concat([local.site_url], var.extra_cors_origins)
 }

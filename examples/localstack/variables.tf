@@ -1,3 +1,21 @@
+variable "name" {
+  description = "Prefix of every name in the stack: a deployment of its own per name, so several can share one LocalStack."
+  type        = string
+  default     = "tatourney"
+}
+
+variable "create_network" {
+  description = "Create the VPC, its DynamoDB gateway endpoint and the security groups (LocalStack accepts them; its functions run outside them)."
+  type        = bool
+  default     = true
+}
+
+variable "create_monitoring" {
+  description = "Create the alarms, their SNS topic and KMS key, and the dashboard."
+  type        = bool
+  default     = true
+}
+
 variable "localstack_endpoint" {
   description = "LocalStack's edge endpoint."
   type        = string

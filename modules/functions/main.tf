@@ -61,6 +61,9 @@ locals {
     CACHE_KEY_PREFIX = coalesce(var.cache_key_prefix, var.name)
     CACHE_TIMEOUT_MS = tostring(var.cache_timeout_ms)
     CACHE_TLS        = tostring(var.cache_tls)
+    # The functions add the stream's identity to the key prefix: a re-created stats table starts
+    # with an empty cache instead of the old table's boards (src/tatourney/config.py).
+    STATS_STREAM_ARN = var.stats_table.stream_arn
   }
 
   # Each function gets the cache settings if it uses the cache, and its own environment: every

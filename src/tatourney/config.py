@@ -6,7 +6,9 @@ its first invocation with a message that says what to fix instead of failing lat
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,12 +59,26 @@ def _endpoints(env: Mapping[str, str], name: str) -> tuple[tuple[str, int], ...]
     return tuple(endpoints)
 
 
-def _key_prefix(env: Mapping[str, str], name: str) -> str:
+STREAM_ARN = re.compile(r"^arn:[^:]+:dynamodb:[^:]*:[^:]*:table/[^/]+/stream/\S+$")
+
+
+def _key_prefix(env: Mapping[str, str], name: str, stream_name: str) -> str:
+    """`name`'s prefix, then the identity of the stats table's stream when `stream_name` is set:
+    a re-created table gets a new stream ARN (its label is the creation time), so a new stack
+    never reads the boards an old one left in a shared cache."""
     prefix = env.get(name, "").strip() or "tatourney"
     # memcached keys are at most 250 bytes, printable ASCII without spaces.
     if len(prefix) > 100 or not all(33 <= ord(c) <= 126 for c in prefix):
         raise ConfigError(f"{name} must be 1-100 printable ASCII characters without spaces")
-    return prefix
+    stream_arn = env.get(stream_name, "").strip()
+    if not stream_arn:
+        return prefix
+    if not STREAM_ARN.match(stream_arn):
+        raise ConfigError(
+            f"{stream_name} must be a DynamoDB stream ARN"
+            f" (arn:...:dynamodb:region:account:table/name/stream/label), got {stream_arn!r}"
+        )
+    return f"{prefix}.{hashlib.sha256(stream_arn.encode()).hexdigest()[:12]}"
 
 
 def _failure_destination(env: Mapping[str, str], name: str) -> str | Path:
@@ -98,13 +114,19 @@ class CacheConfig:
     timeout_seconds: float
     tls: bool
 
-    VARIABLES = ("CACHE_ENDPOINTS", "CACHE_KEY_PREFIX", "CACHE_TIMEOUT_MS", "CACHE_TLS")
+    VARIABLES = (
+        "CACHE_ENDPOINTS",
+        "CACHE_KEY_PREFIX",
+        "CACHE_TIMEOUT_MS",
+        "CACHE_TLS",
+        "STATS_STREAM_ARN",
+    )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> CacheConfig:
         return cls(
             endpoints=_endpoints(env, "CACHE_ENDPOINTS"),
-            key_prefix=_key_prefix(env, "CACHE_KEY_PREFIX"),
+            key_prefix=_key_prefix(env, "CACHE_KEY_PREFIX", "STATS_STREAM_ARN"),
             timeout_seconds=_integer(env, "CACHE_TIMEOUT_MS", 250, 10, 10_000) / 1000,
             tls=_boolean(env, "CACHE_TLS", default=False),
         )

@@ -362,6 +362,9 @@ class Stack:
             options.tables.games,
             options.tables.stats,
         )
+        # As Terraform sets it: the cache keys carry this stats table's identity.
+        stats_table = client.describe_table(TableName=options.tables.stats)["Table"]
+        environment["STATS_STREAM_ARN"] = stats_table["LatestStreamArn"]
         environment["POWERTOOLS_LOG_LEVEL"] = options.function_log_level
         environment["FAILURE_DESTINATION"] = self.failure_log.path.resolve().as_uri()
         # The functions print their metrics (embedded metric format) among their log lines; as

@@ -160,3 +160,27 @@ def test_variables_listed_per_function_are_the_ones_read() -> None:
             except ConfigError:
                 continue
             assert changed != baseline, f"{function} ignores {name}"
+
+
+STREAM = "arn:aws:dynamodb:eu-west-1:123456789012:table/demo-stats/stream/2026-12-06T15:00:00.000"
+RECREATED = (
+    "arn:aws:dynamodb:eu-west-1:123456789012:table/demo-stats/stream/2026-12-06T16:30:00.000"
+)
+
+
+def test_the_key_prefix_carries_the_stats_tables_stream_so_a_recreated_table_has_new_keys() -> None:
+    env = {**MINIMAL, "CACHE_KEY_PREFIX": "demo"}
+    first = LeaderboardConfig.from_env({**env, "STATS_STREAM_ARN": STREAM}).cache.key_prefix
+    again = LeaderboardConfig.from_env({**env, "STATS_STREAM_ARN": STREAM}).cache.key_prefix
+    recreated = LeaderboardConfig.from_env({**env, "STATS_STREAM_ARN": RECREATED}).cache.key_prefix
+    assert first == again
+    assert first.startswith("demo.")
+    assert recreated != first
+    # The invalidate function derives the same prefix from the same variables.
+    invalidate = InvalidateConfig.from_env({**env, "STATS_STREAM_ARN": STREAM})
+    assert invalidate.cache.key_prefix == first
+
+
+def test_a_stats_stream_arn_that_is_not_one_is_named() -> None:
+    with pytest.raises(ConfigError, match="STATS_STREAM_ARN must be a DynamoDB stream ARN"):
+        LeaderboardConfig.from_env({**MINIMAL, "STATS_STREAM_ARN": "demo-stats"})

@@ -27,6 +27,7 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 from tatourney.board import Entry, RenderedBoard, rank
 from tatourney.changelog import Position
+from tatourney.config import CacheConfig
 from tatourney.leaderboard import Served, Source
 from tatourney.responses import Page, leaderboard_response
 from tatourney.table import StatsRow
@@ -350,3 +351,17 @@ def test_the_local_metrics_page_shows_what_the_alarms_would_see(stack: Stack) ->
     assert b"What the alarms would see" in page
     assert b"busy-answers" in page
     assert b"tatourney-leaderboard" in page
+
+
+def test_the_functions_cache_keys_carry_the_stats_tables_stream_as_terraform_sets_them(
+    stack: Stack,
+) -> None:
+    stats_table = stack.dynamodb.client().describe_table(TableName=stack.options.tables.stats)
+    environment = {
+        "CACHE_KEY_PREFIX": "",
+        "STATS_STREAM_ARN": stats_table["Table"]["LatestStreamArn"],
+    }
+    expected = CacheConfig.from_env({**environment, "CACHE_ENDPOINTS": "127.0.0.1:1"}).key_prefix
+    assert expected != "tatourney"
+    for name in ("leaderboard", "invalidate"):
+        assert stack.functions[name].module.config.cache.key_prefix == expected, name

@@ -296,3 +296,53 @@ def test_checkov_with_the_project_config_fails_an_unencrypted_topic_and_an_unrot
     tmp_path: Path,
 ) -> None:
     assert {"CKV_AWS_26", "CKV_AWS_7"} <= checkov_failures(tmp_path, UNENCRYPTED_ALARM_TOPIC)
+
+
+def test_an_override_file_is_merged_into_the_block_it_overrides(
+    module_copy: Path, schema: dict[str, object]
+) -> None:
+    # Partial blocks, as Terraform merges them: checked on their own they would lack `name` and
+    # `source`, the required arguments of the originals.
+    (module_copy / "queue_override.tf").write_text(
+        'resource "aws_sqs_queue" "jobs" {\n  delay_seconds = 5\n}\n\n'
+        'module "child" {\n  queue_arn = "arn:aws:sqs:eu-west-1:123456789012:other"\n}\n\n'
+        'locals {\n  queue_name = "renamed"\n}\n'
+    )
+    assert check([module_copy], schema) == []
+    (module_copy / "override.tf").write_text(
+        'resource "aws_sqs_queue" "jobs" {\n  delay_secondz = 5\n}\n'
+    )
+    [problem] = check([module_copy], schema)
+    assert "unknown argument or block 'delay_secondz'" in problem
+
+
+def test_an_override_of_a_block_that_does_not_exist_is_named(
+    module_copy: Path, schema: dict[str, object]
+) -> None:
+    (module_copy / "extra_override.tf").write_text(
+        'resource "aws_sqs_queue" "other" {\n  delay_seconds = 5\n}\n'
+    )
+    [problem] = check([module_copy], schema)
+    assert "extra_override.tf: resource 'aws_sqs_queue' overrides nothing" in problem
+
+
+@pytest.mark.parametrize(
+    ("block", "expected"),
+    [
+        pytest.param(
+            'module "remote" {\n  source = "terraform-aws-modules/vpc/aws"\n}\n',
+            "module.remote: source 'terraform-aws-modules/vpc/aws' is not a local folder",
+            id="registry-source",
+        ),
+        pytest.param(
+            'module "nowhere" {\n  count = 0\n}\n',
+            "module.nowhere: source None is not a local folder",
+            id="no-source",
+        ),
+    ],
+)
+def test_a_module_block_the_check_cannot_read_is_named_not_a_crash(
+    module_copy: Path, schema: dict[str, object], block: str, expected: str
+) -> None:
+    (module_copy / "extra.tf").write_text(block)
+    assert any(expected in problem for problem in check([module_copy], schema)), expected

@@ -8,8 +8,9 @@ Per module directory: every `aws_*` resource and data source type exists; every 
 nested block (static or `dynamic`, at any depth) exists; required arguments and blocks are set;
 `aws_x.name.attr` and `data.aws_x.name.attr` name a declared resource and one of its attributes;
 `var.x`, `local.x` and `module.m.out` are declared (the output in m's source); module calls pass
-only the source's variables and every variable it has without a default. Exits 1 listing every
-problem with its file.
+only the source's variables and every variable it has without a default. Override files
+(`override.tf`, `*_override.tf`) are merged into the blocks they override, as Terraform does, after
+the other files. Exits 1 listing every problem with its file.
 """
 
 from __future__ import annotations
@@ -40,22 +41,79 @@ LOCAL_REFERENCE = re.compile(r"(?<![\w.])local\.(\w+)")
 MODULE_REFERENCE = re.compile(r"(?<![\w.])module\.(\w+)(?:\[[^\]]*\])?(?:\.(\w+))?")
 
 
+# Blocks keyed by type and name (resources, data sources) and by name (the rest but locals and
+# terraform): what an override file's block is matched with.
+TYPED_KINDS = {"resource", "data"}
+
+
+def is_override(path: Path) -> bool:
+    return path.name == "override.tf" or path.name.endswith("_override.tf")
+
+
+def parse(path: Path) -> dict[str, list[Any]]:
+    with path.open() as file:
+        parsed: dict[str, list[Any]] = hcl2.load(file, serialization_options=OPTIONS)
+    return parsed
+
+
 @dataclass
 class Module:
-    """One directory's .tf files, each top-level block with the file it came from."""
+    """One directory's .tf files, each top-level block with the file it came from, override
+    files merged in; `problems` says what could not be merged."""
 
     directory: Path
     blocks: list[tuple[Path, str, Any]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
 
     @classmethod
     def load(cls, directory: Path) -> Module:
         module = cls(directory)
-        for path in sorted(directory.glob("*.tf")):
-            with path.open() as file:
-                parsed = hcl2.load(file, serialization_options=OPTIONS)
-            for kind, entries in parsed.items():
+        paths = sorted(directory.glob("*.tf"))
+        for path in (path for path in paths if not is_override(path)):
+            for kind, entries in parse(path).items():
                 module.blocks.extend((path, kind, entry) for entry in entries)
+        for path in filter(is_override, paths):
+            for kind, entries in parse(path).items():
+                for entry in entries:
+                    module.merge(path, kind, entry)
         return module
+
+    def merge(self, path: Path, kind: str, override: dict[str, Any]) -> None:
+        """Terraform's override rule: each argument of the override replaces the original's (a
+        nested block type replaces all of the original's blocks of that type)."""
+        if kind == "terraform":
+            return  # required_providers and the like: nothing this check reads
+        for key, value in override.items():
+            if kind == "locals":
+                merged = self.override_blocks(kind, [key], {key: value}, replace=True)
+            elif kind in TYPED_KINDS:
+                merged = all(
+                    self.override_blocks(kind, [key, name], body) for name, body in value.items()
+                )
+            else:
+                merged = self.override_blocks(kind, [key], value)
+            if not merged:
+                self.problems.append(
+                    f"{path}: {kind} {key!r} overrides nothing (no such block in the other files)"
+                )
+
+    def override_blocks(
+        self, kind: str, keys: list[str], value: Any, replace: bool = False
+    ) -> bool:
+        """Merge `value` into every `kind` block found under `keys`; whether there was one."""
+        *parents, last = keys
+        found = False
+        for _, entry in self.of_kind(kind):
+            blocks = entry
+            for parent in parents:
+                blocks = blocks.get(parent, {})
+            if last in blocks:
+                found = True
+                if replace:
+                    blocks.update(value)
+                else:
+                    blocks[last].update(value)
+        return found
 
     def of_kind(self, kind: str) -> Iterator[tuple[Path, Any]]:
         return ((path, entry) for path, of_kind, entry in self.blocks if of_kind == kind)
@@ -136,6 +194,7 @@ class Checker:
         return names
 
     def check_module(self, module: Module) -> None:
+        self.problems.extend(module.problems)
         declared: dict[tuple[str, str, str], str] = {}
         for kind, plural in (("resource", "resource"), ("data", "data")):
             for path, type_name, name, body in module.typed(kind):
@@ -189,9 +248,13 @@ class Checker:
     def check_module_calls(self, module: Module) -> None:
         for path, entry in module.of_kind("module"):
             for name, body in entry.items():
-                source = module.directory / body["source"]
-                if not body["source"].startswith((".", "/")) or not source.is_dir():
-                    self.report(path, f"module.{name}: source {body['source']!r} is not a folder")
+                source = local_source(module, body)
+                if source is None:
+                    self.report(
+                        path,
+                        f"module.{name}: source {body.get('source')!r} is not a local folder"
+                        " (this check reads only modules in this repository)",
+                    )
                     continue
                 inputs = Module.load(source).variables()
                 for key in body:
@@ -202,12 +265,19 @@ class Checker:
                         self.report(path, f"module.{name}: required variable {key!r} not set")
 
 
+def local_source(module: Module, body: dict[str, Any]) -> Path | None:
+    """The folder a module block's `source` names, if it is a local path that exists."""
+    source = body.get("source")
+    if not isinstance(source, str) or not source.startswith((".", "/")):
+        return None
+    folder = module.directory / source
+    return folder if folder.is_dir() else None
+
+
 def outputs_of_call(module: Module, name: str) -> set[str] | None:
     for _, entry in module.of_kind("module"):
-        if name in entry:
-            source = module.directory / entry[name]["source"]
-            if source.is_dir():
-                return Module.load(source).names("output")
+        if name in entry and (source := local_source(module, entry[name])) is not None:
+            return Module.load(source).names("output")
     return None
 
 

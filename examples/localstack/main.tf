@@ -32,10 +32,10 @@ provider "aws" {
 }
 
 locals {
-  # The provider names the site by AWS's website host (<bucket>.s3-website-<region>.amazonaws.com);
-  # LocalStack serves it at <bucket>.s3-website.<its host>, and browsers resolve *.localhost to
+  # AWS names the site's website host <bucket>.s3-website-<region>.amazonaws.com; LocalStack
+  # serves it at <bucket>.s3-website.<its host>, and browsers resolve *.localhost to
   # loopback, so the site's own origin (which the function URL's CORS must allow) is this one.
-  site_bucket     = regex("^http://([^.]+)\\.s3-website", module.tatourney.site_url)[0]
+  site_bucket     = module.tatourney.site_bucket_name
   localstack_port = regex(":([0-9]+)/?$", var.localstack_endpoint)[0]
   site_url        = "http://${local.site_bucket}.s3-website.localhost:${local.localstack_port}"
 }

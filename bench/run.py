@@ -34,6 +34,7 @@ from bench.measure import (
 )
 from bench.modes import CacheAdmin, Container, Mode
 from bench.stack import RECORDS_PER_GAME, Changes, Stack, bench_stack, item_bytes, player_item
+from bench.viewers import model as viewer_model
 
 MODES = (Mode.UNCACHED, Mode.SEED_CACHE, Mode.TATOURNEY)
 CACHED_MODES = (Mode.SEED_CACHE, Mode.TATOURNEY)
@@ -424,5 +425,6 @@ def run(plan: Plan, progress: Callable[[str], None]) -> tuple[dict[str, Any], Se
             "bucket_at_start": "empty (as after a busy period)",
         },
         "sizes": sizes,
+        "viewers": viewer_model(),
         "seconds": round(time.monotonic() - started, 1),
     }, session

@@ -26,7 +26,11 @@ from tatourney.table import StatsTable, dynamodb_client
 from tatourney_local.localstack import LocalStack
 from tatourney_local.services import DynamoDBLocal, Memcached, lambda_environment
 from tatourney_local.tables import TableNames, create_tables
+from tests.localstack.stack import localstack_session, terraform_found, terraform_stack
 from tests.support import LocalAws
+
+# The Terraform-deployed stack, shared by tests/localstack and tests/terraform_apply.
+__all__ = ["localstack_session", "terraform_found", "terraform_stack"]
 
 
 class FaultMatrix:

@@ -4,32 +4,7 @@
 # cache_endpoints), a Lambda function URL serves GET /stats and S3 website hosting the site.
 # Everything else the community edition has is on: the VPC, its endpoint and security groups,
 # the alarms, their topic and key, and the dashboard.
-# Run with `tflocal init && tflocal apply`, or plain terraform with the endpoints below.
-
-provider "aws" {
-  region     = "us-east-1"
-  access_key = "test"
-  secret_key = "test"
-
-  skip_credentials_validation = true
-  skip_metadata_api_check     = true
-  skip_requesting_account_id  = true
-  s3_use_path_style           = true
-
-  endpoints {
-    cloudwatch     = var.localstack_endpoint
-    cloudwatchlogs = var.localstack_endpoint
-    dynamodb       = var.localstack_endpoint
-    ec2            = var.localstack_endpoint
-    iam            = var.localstack_endpoint
-    kms            = var.localstack_endpoint
-    lambda         = var.localstack_endpoint
-    s3             = var.localstack_endpoint
-    sns            = var.localstack_endpoint
-    sqs            = var.localstack_endpoint
-    sts            = var.localstack_endpoint
-  }
-}
+# Run with `tflocal init && tflocal apply`, or plain terraform with the endpoints of provider.tf.
 
 locals {
   # AWS names the site's website host <bucket>.s3-website-<region>.amazonaws.com; LocalStack

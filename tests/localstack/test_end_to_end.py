@@ -1,7 +1,8 @@
-"""End to end on LocalStack with the real artefacts: the zips `make package` builds, deployed as
-Lambda functions with Powertools as a layer, fed by the tables' streams through LocalStack's own
-event source mappings; the leaderboard behind a function URL; the site from S3 website hosting
-in Chromium. memcached is a local one (ElastiCache is not in LocalStack's community edition)."""
+"""End to end on LocalStack with the real artefacts, deployed by `terraform apply` of
+examples/localstack (tests/localstack/stack.py): the zips `make package` builds as Lambda functions
+with Powertools as a layer, fed by the tables' streams through LocalStack's own event source
+mappings; the leaderboard behind a function URL; the site from S3 website hosting in Chromium.
+memcached is a local one (ElastiCache is not in LocalStack's community edition)."""
 
 from __future__ import annotations
 
@@ -18,11 +19,11 @@ import pytest
 from localstack_client.session import Session
 from playwright.sync_api import Page, expect, sync_playwright
 
-from tatourney_local.localstack import LocalStack
-from tatourney_local.services import LOOPBACK, REPO_ROOT, Memcached
+from tatourney.config import CacheConfig
+from tatourney_local.services import LOOPBACK, REPO_ROOT
 from tatourney_local.simulator import record_game
-from tests.localstack.deployment import EXPOSED_HEADERS, WAIT_SECONDS, Deployment, deploy, wait_for
-from tests.packaging.building import build_into
+from tests.localstack.deployment import EXPOSED_HEADERS, WAIT_SECONDS, Deployment, wait_for
+from tests.localstack.stack import TerraformStack
 
 pytestmark = pytest.mark.localstack
 
@@ -33,26 +34,13 @@ SOURCES = {"HIT", "MISS", "STALE"}
 
 
 @pytest.fixture(scope="module")
-def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """dist/ as `make package` writes it (build.py, arm64): the bytes Terraform uploads."""
-    return build_into(tmp_path_factory.mktemp("dist"), tmp_path_factory.mktemp("pip-cache"))
+def session(localstack_session: Session) -> Session:
+    return localstack_session
 
 
 @pytest.fixture(scope="module")
-def session(localstack: LocalStack) -> Session:
-    if localstack.mode != "host":
-        pytest.skip(
-            f"LocalStack runs in {localstack.mode} mode: the deployed functions need host mode's "
-            "local executor (the community Docker executor does not apply layers, so no Powertools)"
-        )
-    return localstack.session()
-
-
-@pytest.fixture(scope="module")
-def deployment(
-    session: Session, localstack: LocalStack, dist: Path, memcached: Memcached
-) -> Deployment:
-    return deploy(session, dist, memcached.endpoint, localstack.port)
+def deployment(terraform_stack: TerraformStack) -> Deployment:
+    return terraform_stack.deployment
 
 
 def get(url: str, origin: str | None = None) -> tuple[int, dict[str, str], bytes]:
@@ -102,9 +90,9 @@ def log_messages(session: Session, function: str) -> list[str]:
 
 
 def test_the_deployed_functions_are_the_packaged_zips_with_the_powertools_layer(
-    session: Session, deployment: Deployment, dist: Path
+    session: Session, deployment: Deployment, terraform_stack: TerraformStack
 ) -> None:
-    manifest = json.loads((dist / "manifest.json").read_text())
+    manifest = json.loads((terraform_stack.dist / "manifest.json").read_text())
     lambda_ = session.client("lambda")
     for role, name in deployment.functions.items():
         configuration = lambda_.get_function(FunctionName=name)["Configuration"]
@@ -112,6 +100,21 @@ def test_the_deployed_functions_are_the_packaged_zips_with_the_powertools_layer(
         assert configuration["CodeSha256"] == manifest["functions"][role]["source_code_hash"]
         assert [layer["Arn"] for layer in configuration["Layers"]] == [deployment.layer_arn]
         assert configuration["Runtime"] == "python3.12"
+
+
+def test_the_cache_keys_carry_the_identity_of_the_stats_table_terraform_created(
+    session: Session, deployment: Deployment
+) -> None:
+    stats_table = session.client("dynamodb").describe_table(TableName=deployment.tables.stats)
+    stream_arn = stats_table["Table"]["LatestStreamArn"]
+    lambda_ = session.client("lambda")
+    for role in ("leaderboard", "invalidate"):
+        configuration = lambda_.get_function(FunctionName=deployment.functions[role])
+        environment = configuration["Configuration"]["Environment"]["Variables"]
+        assert environment["STATS_STREAM_ARN"] == stream_arn, role
+        # What the function's configuration code makes of it: the stack's name and the stream.
+        prefix = CacheConfig.from_env(environment).key_prefix
+        assert prefix.startswith(f"{deployment.name}.")
 
 
 def test_a_game_reaches_the_board_through_aggregate_and_invalidate(

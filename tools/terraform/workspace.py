@@ -111,21 +111,33 @@ class Terraform:
             return f"{self.binary} with the AWS provider from the registry"
         return f"{self.binary} with hashicorp/aws {self.provider_version} from {self.plugin_dir}"
 
-    def environment(self, data_dir: Path) -> dict[str, str]:
+    def environment(
+        self, data_dir: Path, variables: Mapping[str, str] | None = None
+    ) -> dict[str, str]:
         """The variables every command runs with: non-interactive, `.terraform/` in `data_dir`,
-        and `init` installing from the plugin directory (no network)."""
-        environment = {**os.environ, "TF_IN_AUTOMATION": "1", "TF_DATA_DIR": str(data_dir)}
+        `init` installing from the plugin directory (no network), and the input `variables`."""
+        environment = {
+            **os.environ,
+            **{f"TF_VAR_{name}": value for name, value in (variables or {}).items()},
+            "TF_IN_AUTOMATION": "1",
+            "TF_DATA_DIR": str(data_dir),
+        }
         if self.plugin_dir is not None:
             environment["TF_CLI_ARGS_init"] = f"-plugin-dir={self.plugin_dir}"
         return environment
 
     def run(
-        self, arguments: Sequence[str], module_dir: Path, data_dir: Path, timeout: float = 900
+        self,
+        arguments: Sequence[str],
+        module_dir: Path,
+        data_dir: Path,
+        variables: Mapping[str, str] | None = None,
+        timeout: float = 900,
     ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [self.binary, *arguments, "-no-color"],
             cwd=module_dir,
-            env=self.environment(data_dir),
+            env=self.environment(data_dir, variables),
             capture_output=True,
             text=True,
             check=False,

@@ -230,6 +230,7 @@ resource "aws_cloudfront_origin_request_policy" "stats" {
 }
 
 resource "aws_cloudfront_response_headers_policy" "site" {
+  #checkov:skip=CKV_AWS_259:HSTS without preload: preloading enrols a domain and its subdomains in browsers' lists, the domain owner's decision
   count = var.use_cloudfront ? 1 : 0
 
   name    = "${var.name}-site"
@@ -266,6 +267,8 @@ resource "aws_cloudfront_response_headers_policy" "site" {
 # Per-client limit (optional, for its fixed cost): a client past the rate is blocked at the edge,
 # before the API stage's shared throttle would turn every visitor away with 429.
 resource "aws_wafv2_web_acl" "site" {
+  #checkov:skip=CKV_AWS_192:no Java anywhere in the stack, so no Log4j rule (and its cost)
+  #checkov:skip=CKV2_AWS_31:WAF logging adds a log destination and its cost; the rule's metrics and sampled requests are on
   count = var.use_cloudfront && var.waf_rate_limit_per_5_minutes != null ? 1 : 0
 
   name        = "${var.name}-site"

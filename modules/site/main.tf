@@ -29,7 +29,7 @@ locals {
   )
 
   # Behind CloudFront the page reads /stats from its own origin; without it, from the API.
-  api_base_url = var.use_cloudfront ? local.site_url : trimsuffix(var.api_url, "/")
+  api_base_url = var.use_cloudfront ? local.site_url : var.api_url
 
   # Managed policies (AWS publishes their IDs): no caching for config.json, and for /stats when
   # stats_edge_ttl_seconds = 0.

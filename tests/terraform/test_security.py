@@ -89,9 +89,7 @@ def test_stats_is_served_by_the_distribution_from_the_api_on_the_sites_origin() 
     assert stats["target_origin_id"] == "api"
     assert stats["allowed_methods"] == stats["cached_methods"] == ["GET", "HEAD"]
     # The page reads /stats from its own origin behind CloudFront (no CORS there).
-    assert locals_of(site)["api_base_url"] == (
-        '${var.use_cloudfront ? local.site_url : trimsuffix(var.api_url, "/")}'
-    )
+    assert locals_of(site)["api_base_url"] == "${var.use_cloudfront ? local.site_url : var.api_url}"
     config = resources(site, "resource", "aws_s3_object")["config"]
     assert "local.api_base_url" in config["content"]
 

@@ -98,7 +98,7 @@ variable "cache_item_limit_bytes" {
 }
 
 variable "cache_key_prefix" {
-  description = "Prefix of the cache keys, so several stacks can share one cache. Null uses name."
+  description = "Prefix of the cache keys, so several stacks can share one cache. Null uses name. The functions append a hash of the stats table's stream ARN, so a re-created table starts with an empty cache."
   type        = string
   default     = null
 

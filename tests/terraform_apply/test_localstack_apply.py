@@ -3,7 +3,8 @@ it (with network and monitoring on) and the end-to-end tests drove it, then plan
 changes but LocalStack's own drift, below) and destroyed (nothing left); and a plan of
 examples/complete, the whole AWS stack, with every endpoint at LocalStack.
 
-These run after tests/localstack (pytest's order: by path), and the last one destroys the stack."""
+The last one destroys the stack; it runs after every other test, whatever the order
+(conftest.py)."""
 
 from __future__ import annotations
 
@@ -44,9 +45,12 @@ def test_the_example_serves_the_leaderboard_from_a_function_url_named_in_the_sit
     terraform_stack: TerraformStack, localstack_session: Session
 ) -> None:
     deployment = terraform_stack.deployment
-    url = localstack_session.client("lambda").get_function_url_config(
+    url_config = localstack_session.client("lambda").get_function_url_config(
         FunctionName=deployment.functions["leaderboard"]
-    )["FunctionUrl"]
+    )
+    url = url_config["FunctionUrl"]
+    # The site's origin as LocalStack serves it, which examples/localstack adds for CORS.
+    assert deployment.site_url.rstrip("/") in url_config["Cors"]["AllowOrigins"]
     assert deployment.stats_url == f"{url.rstrip('/')}/stats"
     bucket = deployment.site_url.removeprefix("http://").split(".s3-website.")[0]
     assert bucket.startswith(f"{deployment.name}-site-")
@@ -78,6 +82,32 @@ def localstack_drift(change: dict[str, Any]) -> bool:
             key: value for key, value in policy_after.items() if key != "Version"
         }
     return False
+
+
+def rule_change(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "aws_vpc_security_group_egress_rule",
+        "change": {"before": before, "after": after},
+    }
+
+
+def test_the_drift_accepted_is_localstacks_and_nothing_else() -> None:
+    group = "sg-0a1b2c3d"
+    rule = {"description": "Memcached", "referenced_security_group_id": group, "from_port": 11211}
+    reported = {**rule, "description": None, "referenced_security_group_id": f"{ACCOUNT}/{group}"}
+    assert localstack_drift(rule_change(reported, rule))
+    assert not localstack_drift(rule_change({**reported, "from_port": 22}, rule))
+    other_group = {**reported, "referenced_security_group_id": f"{ACCOUNT}/sg-other"}
+    assert not localstack_drift(rule_change(other_group, rule))
+    policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow"}]}
+    after = {"policy": json.dumps(policy)}
+    unversioned = {"policy": json.dumps({"Statement": policy["Statement"]})}
+    denied = {"policy": json.dumps({"Statement": [{"Effect": "Deny"}]})}
+    for before, accepted in ((unversioned, True), (denied, False)):
+        endpoint = {"type": "aws_vpc_endpoint", "change": {"before": before, "after": after}}
+        assert localstack_drift(endpoint) is accepted
+    table = {"type": "aws_dynamodb_table", "change": {"before": {"a": 1}, "after": {"a": 2}}}
+    assert not localstack_drift(table)
 
 
 def test_a_second_plan_changes_nothing_but_localstacks_own_drift(
@@ -229,6 +259,7 @@ def leftovers(session: Session, name: str) -> dict[str, list[str]]:
     return {kind: names for kind, names in found.items() if names}
 
 
+@pytest.mark.destroys_terraform_stack
 def test_destroy_leaves_nothing_of_the_stack(
     terraform_stack: TerraformStack, localstack_session: Session
 ) -> None:

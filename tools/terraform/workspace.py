@@ -32,6 +32,8 @@ KNOWN_PLUGIN_DIRS = (
     "/usr/local/share/terraform/plugins",
     "/usr/share/terraform/plugins",
 )
+# Terraform's names for the machine types os.uname() reports.
+ARCHITECTURES = {"x86_64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
 # What the copy of the sources needs: every module's Terraform, the site and the packaged zips.
 SOURCE_GLOBS = ("*.tf", "modules/*/*.tf", "examples/*/*.tf")
 LINKED = ("site", "dist")
@@ -52,7 +54,7 @@ def supported(version: str) -> bool:
 
 def provider_versions(plugin_dir: Path) -> list[str]:
     """The supported AWS provider versions in `plugin_dir` for this platform, newest first."""
-    platform = f"{sys.platform}_{'amd64' if os.uname().machine == 'x86_64' else 'arm64'}"
+    platform = f"{sys.platform}_{ARCHITECTURES.get(os.uname().machine, os.uname().machine)}"
     versions = [
         version.name
         for version in (plugin_dir / PROVIDER).glob("*")

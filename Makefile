@@ -8,10 +8,18 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-os test lint format lock package up down bench bench-quick test-localstack fault-matrix
+.PHONY: help install install-os test lint format lock package up down play bench bench-quick test-localstack fault-matrix
 
-help: ## List the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+# `make help` lists these first, in this order, and the other targets after them.
+EVERYDAY_TARGETS := up down play test package
+space := $() $()
+TARGET_HELP := awk -F':.*\#\# ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+help: ## List the targets, everyday ones first
+	@echo "Everyday:"
+	@for target in $(EVERYDAY_TARGETS); do grep -hE "^$$target:.*## " $(MAKEFILE_LIST) | $(TARGET_HELP); done
+	@echo "Everything else:"
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | grep -vE '^($(subst $(space),|,$(EVERYDAY_TARGETS))):' | sort | $(TARGET_HELP)
 
 $(BIN)/.installed: requirements/dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +30,8 @@ node_modules/.installed: package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-install-os: ## Install memcached, Java, Chromium and openssl from the OS packages where missing
-	scripts/ensure-os-packages memcached=memcached java=openjdk-17-jre-headless chromium=chromium openssl=openssl
+install-os: ## Install memcached, Java (the JDK: DynamoDB Local's loopback launcher runs from source), Chromium and openssl where missing
+	scripts/ensure-os-packages memcached=memcached java=openjdk-17-jre-headless javac=openjdk-17-jdk-headless chromium=chromium openssl=openssl
 
 install: $(BIN)/.installed node_modules/.installed install-os ## Install everything the targets need
 

@@ -30,7 +30,8 @@ from tatourney.cache import Cache, LeaderboardKeys
 from tatourney.config import LeaderboardConfig
 from tatourney.leaderboard import Answer, Leaderboard, Served, Source
 from tatourney.table import StatsTable, dynamodb_client
-from tatourney_local.runner import LocalContext, cold_start, http_api_event
+from tatourney_local.http_api import http_api_event
+from tatourney_local.lambdas import LocalContext, cold_start
 
 SITE_QUERY = "limit=100&offset=0"  # the site's first page (PAGE_SIZE in site/app.js)
 BROWSER_ACCEPT_ENCODING = "gzip, deflate, br, zstd"  # what Chromium sends

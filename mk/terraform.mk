@@ -43,3 +43,9 @@ lock-checkov: ## Re-resolve requirements/checkov.txt (latest checkov)
 
 validate: $(BIN)/.installed ## terraform init + validate of the root and both examples on a copy of the sources (says NOT RUN, and why, without Terraform or a provider; TF_REQUIRE_PROVIDER=1 fails then)
 	$(PY) tools/terraform/workspace.py . examples/complete examples/localstack
+
+.PHONY: docs
+
+docs: $(BIN)/.installed ## Rewrite the generated docs: the modules' inputs and outputs (READMEs, docs/deploy.md), docs/api.md's OpenAPI tables
+	PYTHONPATH=. $(PY) tools/terraform/module_docs.py
+	PYTHONPATH=. $(PY) tools/openapi_doc.py

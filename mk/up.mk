@@ -6,10 +6,15 @@ UP_PORT ?= 8080
 UP_MEMCACHED_NODES ?= 1
 UP_GAMES_PER_MINUTE ?= 6
 UP_ARGS ?=
+# Where the PID file, the endpoints file (how `make play` finds the stack) and the failure log live.
+UP_STATE_DIR ?= .local
 RUNNER := PYTHONPATH=src $(PY) -m tatourney_local.runner
 
 up: $(BIN)/.installed node_modules/.installed install-os ## Run everything locally and print the site's URL (Ctrl-C stops it)
-	$(RUNNER) up --port $(UP_PORT) --games-per-minute $(UP_GAMES_PER_MINUTE) --memcached-nodes $(UP_MEMCACHED_NODES) $(UP_ARGS)
+	$(RUNNER) up --state-dir $(UP_STATE_DIR) --port $(UP_PORT) --games-per-minute $(UP_GAMES_PER_MINUTE) --memcached-nodes $(UP_MEMCACHED_NODES) $(UP_ARGS)
 
 down: $(BIN)/.installed ## Stop what `make up` started (by the PIDs in .local/up.pid)
-	$(RUNNER) down
+	$(RUNNER) down --state-dir $(UP_STATE_DIR)
+
+play: $(BIN)/.installed ## Play one random game in the running `make up` (the page shows it within seconds)
+	$(RUNNER) play --state-dir $(UP_STATE_DIR)

@@ -54,6 +54,9 @@
   function renderRows(players) {
     const rows = players.map((player) => {
       const tr = document.createElement("tr");
+      if (player.rank <= 3) {
+        tr.className = `podium podium-${player.rank}`; // the top three stand out
+      }
       const rank = document.createElement("th");
       rank.scope = "row";
       rank.className = "num rank";
@@ -96,6 +99,7 @@
       response.status === 304 ? "304 unchanged" : "200 new standings";
     byId("latency").textContent = `${Math.round(tookMs)} ms`;
     byId("updated").textContent = new Date().toLocaleTimeString();
+    byId("answer-summary").textContent = `updated ${byId("updated").textContent}`;
   }
 
   function schedule(seconds) {

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 from localstack_client.session import Session
 
-from tatourney_local.runner import cold_start
+from tatourney_local.lambdas import cold_start
 from tatourney_local.services import dynamodb_client, streams_client
 from tatourney_local.streams import as_delivered
 

@@ -11,7 +11,12 @@ from pathlib import Path
 
 def with_section(readme: str, name: str, text: str) -> str:
     """`readme` with `text` between the section's markers (ValueError if it has none)."""
-    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    return between_markers(readme, f"<!-- {name}:start -->", f"<!-- {name}:end -->", text)
+
+
+def between_markers(readme: str, start: str, end: str, text: str) -> str:
+    """`readme` with `text` between the markers `start` and `end` (ValueError unless it has
+    exactly one pair, in that order)."""
     once = readme.count(start) == 1 and readme.count(end) == 1
     if not once or readme.index(start) > readme.index(end):
         raise ValueError(f"the README needs one {start} ... {end} pair")

@@ -558,8 +558,11 @@ resource "aws_apigatewayv2_integration" "leaderboard" {
 resource "aws_apigatewayv2_route" "stats" {
   count = local.http_api
 
-  api_id    = aws_apigatewayv2_api.this[0].id
-  route_key = "GET /stats"
+  api_id = aws_apigatewayv2_api.this[0].id
+  # Every method reaches the function, which answers 405 with Allow: GET and a JSON error to all
+  # but GET (a GET-only route would answer other methods with API Gateway's 404). CORS preflights
+  # are still answered by API Gateway itself (cors_configuration).
+  route_key = "ANY /stats"
   target    = "integrations/${aws_apigatewayv2_integration.leaderboard[0].id}"
 }
 
@@ -604,11 +607,11 @@ resource "aws_apigatewayv2_stage" "default" {
 resource "aws_lambda_permission" "api" {
   count = local.http_api
 
-  statement_id  = "AllowHttpApiGetStats"
+  statement_id  = "AllowHttpApiStats"
   action        = "lambda:InvokeFunction"
   function_name = aws_lambda_function.functions["leaderboard"].function_name
   principal     = "apigateway.amazonaws.com"
-  source_arn    = "${aws_apigatewayv2_api.this[0].execution_arn}/*/GET/stats"
+  source_arn    = "${aws_apigatewayv2_api.this[0].execution_arn}/*/*/stats"
 }
 
 # Instead of the HTTP API (leaderboard_endpoint = "function_url"): the same payload v2 event, the

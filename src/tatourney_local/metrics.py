@@ -8,7 +8,6 @@ minute breached the threshold (the deployed alarms want 3 breaching minutes out 
 
 from __future__ import annotations
 
-import html
 import io
 import json
 import statistics
@@ -133,6 +132,7 @@ class LocalMetrics:
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._samples: deque[Sample] = deque()
+        self._units: dict[str, dict[str, str]] = {}  # per service and metric, as documented
         self._lock = threading.Lock()
         self._clock = clock
 
@@ -142,6 +142,8 @@ class LocalMetrics:
         with self._lock:
             for directive in document["_aws"].get("CloudWatchMetrics", []):
                 for metric in directive.get("Metrics", []):
+                    units = self._units.setdefault(service, {})
+                    units[metric["Name"]] = str(metric.get("Unit", "None"))
                     values = document.get(metric["Name"], [])
                     for value in values if isinstance(values, list) else [values]:
                         self._samples.append(Sample(now, service, metric["Name"], float(value)))
@@ -152,6 +154,26 @@ class LocalMetrics:
         since = self._clock() - WINDOW_SECONDS
         with self._lock:
             return [sample for sample in self._samples if sample.at >= since]
+
+    def history(
+        self, service: str, names: Iterable[str], bucket_seconds: float, buckets: int
+    ) -> dict[str, list[float]]:
+        """Per metric of `service`, its sums over the last `buckets` spans of `bucket_seconds`,
+        oldest first (the chart of the local metrics page)."""
+        now = self._clock()
+        series = {name: [0.0] * buckets for name in names}
+        with self._lock:
+            samples = list(self._samples)
+        for sample in samples:
+            age_buckets = int((now - sample.at) // bucket_seconds)
+            if sample.service == service and sample.name in series and age_buckets < buckets:
+                series[sample.name][buckets - 1 - age_buckets] += sample.value
+        return series
+
+    def units(self) -> dict[str, dict[str, str]]:
+        """The unit each function gave each of its metrics (CloudWatch's names: Milliseconds...)."""
+        with self._lock:
+            return {service: dict(units) for service, units in self._units.items()}
 
     def by_service(self) -> dict[str, dict[str, dict[str, float]]]:
         """Per service and metric, over the last minute: sum, samples, p50, p95, maximum."""
@@ -304,34 +326,3 @@ def alarm_views(
                 )
             )
     return views
-
-
-def render_page(views: list[AlarmView], by_service: dict[str, dict[str, dict[str, float]]]) -> str:
-    """The local metrics page (plain HTML, refreshing itself; every value escaped)."""
-
-    def row(cells: Iterable[object], header: bool = False) -> str:
-        tag = "th" if header else "td"
-        return "<tr>" + "".join(f"<{tag}>{html.escape(str(c))}</{tag}>" for c in cells) + "</tr>"
-
-    alarms = [row(["alarm", "last minute", "threshold", "state", "what"], header=True)]
-    alarms += [
-        row([v.alarm, "-" if v.figure is None else v.figure, v.threshold, v.state, v.note])
-        for v in views
-    ]
-    functions = [row(["service", "metric", "sum", "samples", "p50", "p95", "max"], header=True)]
-    for service, metrics in by_service.items():
-        for name, summary in metrics.items():
-            functions.append(row([service, name, *summary.values()]))
-    return (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        '<meta http-equiv="refresh" content="5"><title>tatourney: local metrics</title>'
-        "<style>body{font-family:system-ui,sans-serif;margin:1.5rem}table{border-collapse:"
-        "collapse;margin-bottom:1.5rem}th,td{border:1px solid #ccc;padding:.2rem .5rem;"
-        "text-align:left}</style></head><body>"
-        "<h1>What the alarms would see (last minute)</h1>"
-        "<p>Thresholds: modules/monitoring's defaults. Deployed alarms fire after 3 breaching "
-        "minutes out of 5; this page judges the last minute alone.</p>"
-        f"<table>{''.join(alarms)}</table>"
-        "<h2>The functions' metrics (embedded metric format), last minute</h2>"
-        f"<table>{''.join(functions)}</table></body></html>"
-    )

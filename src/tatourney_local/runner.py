@@ -1,9 +1,8 @@
-"""`make up`: the whole tournament on one machine, on memcached and DynamoDB Local.
+"""`make up` and `make down`: the command line of the local stack and its PID file.
 
-A development server, not a Lambda emulator: it imports the three handlers with the environment
-Terraform gives them, serves the site and `GET /stats` (as API Gateway's HTTP API would invoke
-`leaderboard`), polls both tables' streams into `aggregate` and `invalidate` with the event source
-mappings' semantics (streams.py), and plays games into the games table (simulator.py).
+`up` starts the whole tournament on one machine (stack.py: memcached, DynamoDB Local, the
+functions as lambdas.py emulates them, the stream pollers, the game simulator and the HTTP API of
+http_api.py), writes the PIDs it runs and waits for Ctrl-C or `down`; `down` stops those PIDs.
 
     python -m tatourney_local.runner up [--port 8080] [--games-per-minute 6] ...
     python -m tatourney_local.runner down
@@ -12,498 +11,26 @@ mappings' semantics (streams.py), and plays games into the games table (simulato
 from __future__ import annotations
 
 import argparse
-import base64
 import contextlib
-import dataclasses
-import importlib
 import json
 import logging
 import os
+import random
 import signal
 import sys
 import threading
 import time
-import uuid
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
-from email.message import Message
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Iterator
 from pathlib import Path
-from types import FrameType, ModuleType
-from typing import Any
-from urllib.parse import parse_qs
+from types import FrameType
 
-from aws_lambda_powertools.metrics.provider.cold_start import reset_cold_start_flag
+from tatourney_local.services import ServiceError, dynamodb_client
+from tatourney_local.simulator import MAX_SCORE, PLAYERS, record_game
+from tatourney_local.stack import Options, Stack
 
-from tatourney.telemetry import service_name
-from tatourney_local.metrics import (
-    METRIC_LINES,
-    AlarmView,
-    CacheNodeStats,
-    LocalMetrics,
-    RecentEvents,
-    alarm_thresholds,
-    alarm_views,
-    render_page,
-)
-from tatourney_local.services import (
-    LOOPBACK,
-    REPO_ROOT,
-    DynamoDBLocal,
-    Memcached,
-    ServiceError,
-    lambda_environment,
-)
-from tatourney_local.simulator import PLAYERS, GameSimulator
-from tatourney_local.streams import (
-    FailureLog,
-    MappingSettings,
-    StreamMapping,
-    inserts_only,
-    local_function_arn,
-)
-from tatourney_local.tables import TableNames, create_tables
-
-logger = logging.getLogger("tatourney_local.runner")
-
-SITE_DIR = REPO_ROOT / "site"
-STATE_DIR = REPO_ROOT / ".local"
 PID_FILE_NAME = "up.pid"
-READY_TIMEOUT_SECONDS = 120
-
-# The event source mappings as modules/functions deploys them (tests/terraform checks): aggregate
-# sees only new games (its filter criteria), both report partial failures and bisect on errors;
-# aggregate gives up after bounded retries, invalidate only once a record is too old.
-AGGREGATE_MAPPING = MappingSettings(
-    function_name="tatourney-aggregate",
-    batch_size=100,
-    bisect_on_error=True,
-    maximum_retry_attempts=10,
-    maximum_record_age_seconds=86400,
-    record_filter=inserts_only,
-)
-INVALIDATE_MAPPING = MappingSettings(
-    function_name="tatourney-invalidate",
-    batch_size=100,
-    bisect_on_error=True,
-    maximum_retry_attempts=-1,
-    maximum_record_age_seconds=3600,
-)
-
-
-@dataclass(frozen=True)
-class LocalContext:
-    """The parts of Lambda's context object that Powertools and the handlers read."""
-
-    function_name: str
-    memory_limit_in_mb: int = 256
-    function_version: str = "$LATEST"
-    timeout_seconds: float = 30.0
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    started: float = field(default_factory=time.monotonic)
-
-    @property
-    def invoked_function_arn(self) -> str:
-        return local_function_arn(self.function_name)
-
-    @property
-    def log_group_name(self) -> str:
-        return f"/aws/lambda/{self.function_name}"
-
-    @property
-    def log_stream_name(self) -> str:
-        return "local"
-
-    def get_remaining_time_in_millis(self) -> int:
-        elapsed = time.monotonic() - self.started
-        return max(int((self.timeout_seconds - elapsed) * 1000), 0)
-
-
-class LocalFunction:
-    """One function's handler module, cold-started with its environment, invoked one at a time
-    (like a single warm container: the module's globals are not shared between invocations)."""
-
-    def __init__(
-        self,
-        name: str,
-        environment: Mapping[str, str],
-        metrics: Callable[[dict[str, Any]], None] = lambda document: None,
-    ) -> None:
-        self.name = f"tatourney-{name}"
-        self.module = cold_start(name, {**environment, "POWERTOOLS_SERVICE_NAME": self.name})
-        self.errors = RecentEvents()  # invocations that raised: Lambda's Errors metric
-        self._metrics = metrics  # takes the metric documents the function prints
-        self._lock = threading.Lock()
-
-    def invoke(self, event: dict[str, Any]) -> Any:
-        with self.invoking(), METRIC_LINES.captured_by(self._metrics):
-            try:
-                return self.module.handler(event, LocalContext(self.name))
-            except Exception:
-                self.errors.add()
-                raise
-
-    @contextlib.contextmanager
-    def invoking(self) -> Iterator[None]:
-        """The container to oneself: no invocation runs meanwhile."""
-        with self._lock:
-            yield
-
-
-def cold_start(name: str, environment: Mapping[str, str]) -> ModuleType:
-    """Import functions/<name>/<name>_handler.py afresh with `environment` set.
-
-    The handlers read their configuration at import, as on a Lambda cold start; the process's
-    own environment is restored afterwards, so several stacks (or tests) can share a process.
-    What Powertools keeps per process is reset as a new process would have it: the function's
-    logger is configured anew (its level from this environment), and its first invocation
-    reports a cold start.
-    """
-    directory = str(REPO_ROOT / "functions" / name)
-    if directory not in sys.path:
-        sys.path.insert(0, directory)
-    module_name = f"{name}_handler"
-    saved = dict(os.environ)
-    os.environ.update(environment)
-    try:
-        service = logging.getLogger(service_name(f"tatourney-{name}"))
-        for handler in list(service.handlers):
-            service.removeHandler(handler)
-        service.init = False  # type: ignore[attr-defined]  # Powertools' "configured" mark
-        vars(service).pop("powertools_handler", None)
-        reset_cold_start_flag()  # type: ignore[no-untyped-call]
-        sys.modules.pop(module_name, None)
-        return importlib.import_module(module_name)
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-
-
-def http_api_event(
-    method: str, target: str, headers: Message, source_ip: str, route: str
-) -> dict[str, Any]:
-    """The event API Gateway's HTTP API (payload format 2.0) sends for this request."""
-    now = time.time()
-    raw_path, _, raw_query = target.partition("?")
-    lowered: dict[str, str] = {}
-    for name, value in headers.items():
-        key = name.lower()  # HTTP APIs lower-case header names and join repeated ones
-        lowered[key] = f"{lowered[key]},{value}" if key in lowered else value
-    cookies = lowered.pop("cookie", None)
-    host = lowered.get("host", LOOPBACK)
-    event: dict[str, Any] = {
-        "version": "2.0",
-        "routeKey": route,
-        "rawPath": raw_path,
-        "rawQueryString": raw_query,
-        "headers": lowered,
-        "requestContext": {
-            "accountId": "000000000000",
-            "apiId": "local",
-            "domainName": host,
-            "domainPrefix": host.split(".")[0],
-            "http": {
-                "method": method,
-                "path": raw_path,
-                "protocol": "HTTP/1.1",
-                "sourceIp": source_ip,
-                "userAgent": lowered.get("user-agent", ""),
-            },
-            "requestId": uuid.uuid4().hex[:16],
-            "routeKey": route,
-            "stage": "$default",
-            "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
-            "timeEpoch": int(now * 1000),
-        },
-        "isBase64Encoded": False,
-    }
-    if cookies:
-        event["cookies"] = cookies.split("; ")
-    query = parse_qs(raw_query, keep_blank_values=True)
-    if query:
-        event["queryStringParameters"] = {key: ",".join(values) for key, values in query.items()}
-    return event
-
-
-LocalPage = Callable[[str], tuple[str, bytes] | None]
-
-
-def site_and_api_handler(
-    api: Callable[[dict[str, Any]], Any],
-    site_config: Mapping[str, Any],
-    local_page: LocalPage = lambda path: None,
-) -> type[SimpleHTTPRequestHandler]:
-    """Request handler: `GET /stats` through the leaderboard function, `local_page`'s pages
-    (content type and body, for paths under /local/), the rest from site/."""
-    config_body = json.dumps(dict(site_config)).encode()
-
-    class SiteAndApi(SimpleHTTPRequestHandler):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, directory=str(SITE_DIR), **kwargs)
-
-        def do_GET(self) -> None:
-            path = self.path.partition("?")[0]
-            if path == "/stats":
-                self._invoke_api()
-            elif path == "/config.json":
-                self._send(200, {"Content-Type": "application/json"}, config_body)
-            elif path.startswith("/local/") and (page := local_page(path)) is not None:
-                self._send(200, {"Content-Type": page[0]}, page[1])
-            else:
-                super().do_GET()
-
-        def end_headers(self) -> None:
-            # The site changes while you edit it; never let the browser keep an old copy.
-            # (The API's responses say themselves how they may be kept.)
-            if self.path.partition("?")[0] != "/stats":
-                self.send_header("Cache-Control", "no-store")
-            super().end_headers()
-
-        def log_message(self, format: str, *args: Any) -> None:
-            logger.debug("%s %s", self.address_string(), format % args)
-
-        def _invoke_api(self) -> None:
-            event = http_api_event(
-                "GET", self.path, self.headers, self.client_address[0], "GET /stats"
-            )
-            try:
-                response = api(event)
-            except Exception:
-                # What API Gateway answers when the integration fails.
-                logger.exception("leaderboard failed")
-                message = b'{"message":"Internal Server Error"}'
-                self._send(500, {"Content-Type": "application/json"}, message)
-                return
-            body = response.get("body", "")
-            payload = base64.b64decode(body) if response.get("isBase64Encoded") else body.encode()
-            headers = {name: str(value) for name, value in response.get("headers", {}).items()}
-            self._send(int(response.get("statusCode", 200)), headers, payload)
-
-        def _send(self, status: int, headers: Mapping[str, str], body: bytes) -> None:
-            self.send_response(status)
-            for name, value in headers.items():
-                self.send_header(name, value)
-            if status != 304:  # a 304 has no body, and no length of one
-                self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-    return SiteAndApi
-
-
-@dataclass(frozen=True)
-class Options:
-    host: str = LOOPBACK
-    port: int = 8080  # 0: any free port
-    memcached_port: int | None = None  # the first node's; None: any free port
-    memcached_nodes: int = 1
-    dynamodb_port: int | None = None
-    games_per_minute: float = 6.0
-    seed_rounds: int = 3
-    function_log_level: str = "WARNING"
-    state_dir: Path = STATE_DIR
-    tables: TableNames = field(default_factory=TableNames)
-
-
-class Stack:
-    """Everything `make up` runs; `stop()` undoes `start()` in reverse, by PID and handle."""
-
-    def __init__(self, options: Options) -> None:
-        self.options = options
-        self.failure_log = FailureLog(options.state_dir / "failures.jsonl")
-        self.memcached: list[Memcached] = []
-        self.dynamodb: DynamoDBLocal
-        self.functions: dict[str, LocalFunction] = {}
-        self.mappings: list[StreamMapping] = []
-        self.metrics = LocalMetrics()
-        self.server_errors = RecentEvents()  # 5xx answered to the site: API Gateway's 5xx
-        self.simulator: GameSimulator
-        self._server: ThreadingHTTPServer
-        self._cleanup = contextlib.ExitStack()
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}/"
-
-    def start(self) -> None:
-        try:
-            self._start()
-        except BaseException:
-            self.stop()
-            raise
-
-    def stop(self) -> None:
-        self._cleanup.close()
-
-    def _start(self) -> None:
-        options = self.options
-        # Bind the site's port first: if it is taken, fail before starting anything else.
-        self._server = ThreadingHTTPServer(
-            (options.host, options.port),
-            site_and_api_handler(self._invoke_leaderboard, {"api_base_url": ""}, self._local_page),
-        )
-        self._server.daemon_threads = True
-        self._cleanup.callback(self._server.server_close)
-        for node in range(options.memcached_nodes):
-            server = Memcached.start(port=options.memcached_port if node == 0 else None)
-            self._cleanup.callback(server.stop)
-            self.memcached.append(server)
-        self._cache_node_stats = [CacheNodeStats(server.endpoint) for server in self.memcached]
-        self._thresholds = alarm_thresholds()
-        self.dynamodb = DynamoDBLocal.start(port=options.dynamodb_port)
-        self._cleanup.callback(self.dynamodb.stop)
-        client = self.dynamodb.client()
-        create_tables(client, options.tables)
-
-        environment = lambda_environment(
-            self.cache_endpoints,
-            self.dynamodb.endpoint_url,
-            options.tables.games,
-            options.tables.stats,
-        )
-        # As Terraform sets it: the cache keys carry this stats table's identity.
-        stats_table = client.describe_table(TableName=options.tables.stats)["Table"]
-        environment["STATS_STREAM_ARN"] = stats_table["LatestStreamArn"]
-        environment["POWERTOOLS_LOG_LEVEL"] = options.function_log_level
-        environment["FAILURE_DESTINATION"] = self.failure_log.path.resolve().as_uri()
-        # The functions print their metrics (embedded metric format) among their log lines; as
-        # CloudWatch does, the runner takes them out of each invocation's output, for its page.
-        for name in ("leaderboard", "aggregate", "invalidate"):
-            self.functions[name] = LocalFunction(name, environment, self.metrics.record)
-
-        for table, function, settings in (
-            (options.tables.games, "aggregate", AGGREGATE_MAPPING),
-            (options.tables.stats, "invalidate", INVALIDATE_MAPPING),
-        ):
-            stream_arn = client.describe_table(TableName=table)["Table"]["LatestStreamArn"]
-            mapping = StreamMapping(
-                self.dynamodb.streams_client(),
-                stream_arn,
-                self.functions[function].invoke,
-                settings=settings,
-                failure_log=self.failure_log,
-            )
-            mapping.start()
-            self._cleanup.callback(mapping.stop)
-            self.mappings.append(mapping)
-
-        self.simulator = GameSimulator(client, options.tables.games, options.games_per_minute)
-        seeded = self.simulator.seed(options.seed_rounds)
-        self._wait_for_stats(games=2 * len(seeded))
-        self._wait_for_invalidations(since=time.monotonic())
-        self.simulator.start()
-        self._cleanup.callback(self.simulator.stop)
-
-        serving = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.2}, name="http"
-        )
-        serving.start()
-        self._cleanup.callback(serving.join, 10)
-        self._cleanup.callback(self._server.shutdown)
-
-    @property
-    def cache_endpoints(self) -> str:
-        """CACHE_ENDPOINTS: every memcached node, as Terraform lists the ElastiCache nodes."""
-        return ",".join(server.endpoint for server in self.memcached)
-
-    def _invoke_leaderboard(self, event: dict[str, Any]) -> Any:
-        try:
-            response = self.functions["leaderboard"].invoke(event)
-        except Exception:
-            self.server_errors.add()  # API Gateway answers 500
-            raise
-        if int(response.get("statusCode", 200)) >= 500:
-            self.server_errors.add()
-        return response
-
-    def alarm_views(self) -> list[AlarmView]:
-        """What the alarms of modules/monitoring would see of this stack, last minute."""
-        return alarm_views(
-            self.metrics,
-            self._thresholds,
-            iterator_ages_ms={
-                m.settings.function_name.removeprefix("tatourney-"): m.iterator_ages_ms.maximum()
-                for m in self.mappings
-            },
-            failed_records=len(self.failure_log.entries()),
-            function_errors={name: f.errors.sum() for name, f in self.functions.items()},
-            server_errors=self.server_errors.sum(),
-            cache_nodes=self._cache_node_stats,
-        )
-
-    def _local_page(self, path: str) -> tuple[str, bytes] | None:
-        if path == "/local/metrics":
-            page = render_page(self.alarm_views(), self.metrics.by_service())
-            return "text/html; charset=utf-8", page.encode()
-        if path == "/local/metrics.json":
-            body = {
-                "alarms": [
-                    dataclasses.asdict(view) | {"state": view.state} for view in self.alarm_views()
-                ],
-                "functions": self.metrics.by_service(),
-            }
-            return "application/json", json.dumps(body).encode()
-        return None
-
-    def _wait_for_stats(self, games: int) -> None:
-        """Until every seeded game went through the stream into stats: all players, all games."""
-        client = self.dynamodb.client()
-        deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-        while True:
-            items = client.scan(TableName=self.options.tables.stats, ConsistentRead=True)["Items"]
-            counted = sum(int(item["games"]["N"]) for item in items)
-            if len(items) == len(PLAYERS) and counted >= games:
-                return
-            if time.monotonic() > deadline:
-                raise TimeoutError(
-                    f"stats has {len(items)} players and {counted} of {games} game results"
-                    f" after {READY_TIMEOUT_SECONDS}s; see the log above"
-                )
-            time.sleep(0.2)
-
-    def _wait_for_invalidations(self, since: float) -> None:
-        """Until the stats changes made before `since` went through their stream to the
-        invalidate function, so that the first board served is not invalidated under a reader."""
-        invalidating = next(m for m in self.mappings if m.settings is INVALIDATE_MAPPING)
-        deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-        while not invalidating.caught_up_since(since):
-            if time.monotonic() > deadline:
-                raise TimeoutError(
-                    f"the stats stream was not read to its end in {READY_TIMEOUT_SECONDS}s"
-                )
-            time.sleep(0.05)
-
-    def describe(self) -> str:
-        tables = self.options.tables
-        rate = self.options.games_per_minute
-        return "\n".join(
-            [
-                f"tatourney is running at {self.url}",
-                f"  site and GET /stats  {self.url}  (try: curl -i {self.url}stats)",
-                *(
-                    f"  memcached            {server.endpoint} (pid {server.process.pid})"
-                    for server in self.memcached
-                ),
-                f"  DynamoDB Local       {self.dynamodb.endpoint_url}"
-                f" (pid {self.dynamodb.process.pid}), tables {tables.games}, {tables.stats}",
-                "  stream pollers       games -> aggregate (INSERT only), stats -> invalidate",
-                f"  local metrics        {self.url}local/metrics  (what the alarms would see)",
-                f"  game simulator       {f'{rate:g} games a minute' if rate > 0 else 'off'}",
-                f"  failure log          {self.failure_log.path}",
-                "Ctrl-C (or `make down` from another shell) stops all of it.",
-            ]
-        )
-
-    def pids(self) -> list[tuple[str, int]]:
-        return [
-            ("runner", os.getpid()),
-            *(("memcached", server.process.pid) for server in self.memcached),
-            ("dynamodb-local", self.dynamodb.process.pid),
-        ]
-
-
-# The command line ----------------------------------------------------------------------------
+# Where a running `up` says how to reach it, for `play` (and anyone else): no port to type.
+ENDPOINTS_FILE_NAME = "endpoints.json"
 
 # What each process in the PID file runs, checked before signalling it: a PID may be reused.
 PROGRAMS = {
@@ -564,6 +91,7 @@ def down(state_dir: Path) -> int:
         print(f"still running: {', '.join(left)}", file=sys.stderr)
         return 1
     pid_file.unlink(missing_ok=True)
+    (state_dir / ENDPOINTS_FILE_NAME).unlink(missing_ok=True)
     print("tatourney stopped")
     return 0
 
@@ -580,6 +108,7 @@ def _pid_file(path: Path) -> Iterator[None]:
     finally:
         if path.exists() and ("runner", os.getpid()) in read_pid_file(path):
             path.unlink()
+            (path.parent / ENDPOINTS_FILE_NAME).unlink(missing_ok=True)
 
 
 def up(options: Options) -> int:
@@ -599,6 +128,7 @@ def up(options: Options) -> int:
             print("starting memcached, DynamoDB Local, the functions and the seed games...")
             stack.start()
             write_pid_file(pid_file, stack.pids())
+            (options.state_dir / ENDPOINTS_FILE_NAME).write_text(json.dumps(stack.endpoints()))
             print(stack.describe())
             print(f"ready: {stack.url}", flush=True)
             threading.Event().wait()
@@ -610,6 +140,31 @@ def up(options: Options) -> int:
         finally:
             stack.stop()
     print("stopped")
+    return 0
+
+
+def play(state_dir: Path) -> int:
+    """One game between two random players, written into the running stack's games table."""
+    endpoints_file = state_dir / ENDPOINTS_FILE_NAME
+    pid_file = state_dir / PID_FILE_NAME
+    if not endpoints_file.exists() or not any(
+        running(pid, PROGRAMS[name]) for name, pid in read_pid_file(pid_file)
+    ):
+        print("tatourney is not running: `make up` first", file=sys.stderr)
+        return 1
+    endpoints = json.loads(endpoints_file.read_text())
+    rng = random.Random()  # noqa: S311 - game scores, not secrets
+    first, second = rng.sample(PLAYERS, 2)
+    scores = dict(zip((first, second), rng.sample(range(MAX_SCORE + 1), 2), strict=True))
+    # A number no simulated game takes (those count from 1), nor an earlier `play`.
+    game = int(time.time())
+    client = dynamodb_client(endpoints["dynamodb"])
+    try:
+        print(record_game(client, endpoints["games_table"], game, scores))
+    except client.exceptions.TransactionCanceledException:
+        print(f"one of them already played game {game}: try again in a second", file=sys.stderr)
+        return 1
+    print(f"the leaderboard at {endpoints['site']} shows it within a few seconds")
     return 0
 
 
@@ -650,7 +205,8 @@ def parse_options(argv: list[str] | None) -> tuple[str, Options]:
         help="POWERTOOLS_LOG_LEVEL of the functions (INFO shows every invocation)",
     )
     stop = commands.add_parser("down", help="stop a running `up`")
-    for command in (start, stop):
+    game = commands.add_parser("play", help="play one random game in a running `up`")
+    for command in (start, stop, game):
         command.add_argument(
             "--state-dir",
             type=Path,
@@ -658,8 +214,8 @@ def parse_options(argv: list[str] | None) -> tuple[str, Options]:
             help="where the PID file and the failure log live (%(default)s)",
         )
     args = parser.parse_args(argv)
-    if args.command == "down":
-        return "down", Options(state_dir=args.state_dir)
+    if args.command in ("down", "play"):
+        return args.command, Options(state_dir=args.state_dir)
     return "up", Options(
         state_dir=args.state_dir,
         host=args.host,
@@ -679,6 +235,8 @@ def main(argv: list[str] | None = None) -> int:
     command, options = parse_options(argv)
     if command == "down":
         return down(options.state_dir)
+    if command == "play":
+        return play(options.state_dir)
     return up(options)
 
 

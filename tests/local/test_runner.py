@@ -31,17 +31,15 @@ from tatourney.config import CacheConfig
 from tatourney.leaderboard import Served, Source
 from tatourney.responses import Page, leaderboard_response
 from tatourney.table import StatsRow
-from tatourney_local.runner import (
-    PROGRAMS,
-    Stack,
-    down,
+from tatourney_local.http_api import (
+    CONTENT_SECURITY_POLICY,
     http_api_event,
-    read_pid_file,
-    running,
     site_and_api_handler,
 )
+from tatourney_local.runner import PROGRAMS, down, read_pid_file, running
 from tatourney_local.services import REPO_ROOT
 from tatourney_local.simulator import PLAYERS, record_game
+from tatourney_local.stack import Stack
 from tests.local.conftest import WAIT_SECONDS, wait_until
 from tests.support import EVENTS
 
@@ -144,6 +142,95 @@ def test_the_site_and_its_config_are_served(stack: Stack) -> None:
     assert status == 404
 
 
+def request(url: str, method: str, body: bytes | None = None) -> tuple[int, Message, bytes]:
+    try:
+        with urllib.request.urlopen(
+            urllib.request.Request(url, data=body, method=method), timeout=30
+        ) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"])
+def test_every_other_method_reaches_the_functions_405_json(stack: Stack, method: str) -> None:
+    status, headers, body = request(
+        f"{stack.url}stats", method, b"{}" if method == "POST" else None
+    )
+    assert status == 405
+    assert headers["Allow"] == "GET"
+    assert headers["Content-Type"] == "application/json"
+    assert "GET" in json.loads(body)["error"]
+    assert headers["apigw-requestid"]
+    assert "Server" not in headers
+
+
+def test_head_answers_the_functions_headers_without_a_body(stack: Stack) -> None:
+    _, get_headers, get_body = request(f"{stack.url}stats", "GET")
+    status, headers, body = request(f"{stack.url}stats", "HEAD")
+    # The function sees HEAD, as API Gateway's ANY route passes it on, and answers 405; the
+    # answer keeps its headers and loses its body, as HTTP has it for HEAD.
+    assert status == 405
+    assert headers["Allow"] == "GET"
+    assert int(headers["Content-Length"]) > 0
+    assert body == b""
+    assert len(get_body) == int(get_headers["Content-Length"]) > 0
+    # On the wire: nothing after the headers (a client does not read a HEAD answer's body, so
+    # only the raw bytes show one sent by mistake).
+    port = int(stack.url.rsplit(":", 1)[1].strip("/"))
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
+        connection.sendall(b"HEAD /stats HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+        received = b""
+        while chunk := connection.recv(65536):
+            received += chunk
+    head, _, after = received.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.0 405")
+    assert after == b""
+
+
+def test_the_site_is_served_with_its_content_security_policy_and_the_api_without(
+    stack: Stack,
+) -> None:
+    for path in ("", "app.js", "style.css", "config.json", "local/metrics"):
+        status, headers, _ = get(f"{stack.url}{path}")
+        assert status == 200, path
+        assert headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY, path
+        assert headers["Cache-Control"] == "no-store", path
+    _, headers, _ = get(f"{stack.url}stats")
+    assert "Content-Security-Policy" not in headers
+    status, headers, _ = request(stack.url, "POST", b"x")
+    assert status == 405
+    assert headers["Allow"] == "GET, HEAD"
+
+
+def listening_addresses(port: int) -> set[str]:
+    """The addresses sockets listen on at `port`, from the kernel's tables (as `ss -ltn`)."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, _, hex_port = local.partition(":")
+            if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+                found.add(address)
+    return found
+
+
+# 127.0.0.1 as /proc/net/tcp writes it, and as tcp6 writes its IPv4-mapped form (::ffff:127.0.0.1).
+LOOPBACK_LISTENERS = {"0100007F", "0000000000000000FFFF00000100007F"}
+
+
+def test_every_server_of_the_stack_listens_on_loopback_only(stack: Stack) -> None:
+    ports = {
+        "DynamoDB Local": stack.dynamodb.port,
+        "site and API": int(stack.url.rsplit(":", 1)[1].strip("/")),
+        **{f"memcached {server.endpoint}": server.port for server in stack.memcached},
+    }
+    for name, port in ports.items():
+        addresses = listening_addresses(port)
+        assert addresses, f"{name} is not listening on {port}"
+        assert addresses <= LOOPBACK_LISTENERS, f"{name} listens on {addresses}"
+
+
 def test_a_game_written_to_games_changes_stats_once_the_cache_is_invalidated(
     stack: Stack,
 ) -> None:
@@ -213,17 +300,29 @@ def runner(command: str, *options: str, state_dir: Path) -> list[str]:
 Pids = list[tuple[str, int]]
 
 
-@pytest.fixture
-def runner_up(
-    tmp_path: Path, request: pytest.FixtureRequest
-) -> Iterator[tuple[subprocess.Popen[str], str, Pids]]:
-    """Start `runner up` on free ports with the memcached nodes the test asks for (indirect
-    parameter, default 1); yields the process, its URL and its PID file's entries."""
-    nodes = str(getattr(request, "param", 1))
-    options = ["--port", "0", "--games-per-minute", "120", "--seed-rounds", "1"]
-    options += ["--memcached-nodes", nodes]
+def run(command: list[str]) -> subprocess.CompletedProcess[str]:
+    """A command of the runner or of make, to its end (bounded), its output captured."""
+    return subprocess.run(
+        command,
+        cwd=REPO_ROOT,
+        env=RUNNER_ENV,
+        capture_output=True,
+        text=True,
+        timeout=2 * WAIT_SECONDS,
+        check=False,
+    )
+
+
+@contextlib.contextmanager
+def started_until_ready(
+    command: list[str], state_dir: Path
+) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """Run `command` (the runner's `up`, or `make up`) until it prints `ready: URL`; yield the
+    process and the URL. Afterwards, as `make down` does: the runner stops its servers; what it
+    could not stop is stopped by the PIDs in its PID file. A test that failed midway leaves
+    nothing running either."""
     process = subprocess.Popen(
-        runner("up", *options, state_dir=tmp_path),
+        command,
         cwd=REPO_ROOT,
         env=RUNNER_ENV,
         stdout=subprocess.PIPE,
@@ -244,19 +343,32 @@ def runner_up(
         deadline = time.monotonic() + 2 * WAIT_SECONDS
         while not output or not output[-1].startswith("ready: "):
             if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("runner did not get ready:\n" + "".join(output))
+                pytest.fail(f"{command} did not get ready:\n" + "".join(output))
             with contextlib.suppress(queue.Empty):
                 output.append(lines.get(timeout=1))
-        url = output[-1].split(" ", 1)[1].strip()
-        yield process, url, read_pid_file(tmp_path / "up.pid")
+        yield process, output[-1].split(" ", 1)[1].strip()
     finally:
-        # As `make down` does: the runner stops its servers; what it could not stop is stopped
-        # by the PIDs in its PID file. A test that failed midway leaves nothing running either.
-        down(tmp_path)
+        down(state_dir)
         if process.poll() is None:
             process.kill()
         process.wait(timeout=30)
         reader.join(timeout=30)
+
+
+@pytest.fixture
+def runner_up(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[tuple[subprocess.Popen[str], str, Pids]]:
+    """Start `runner up` on free ports with the memcached nodes the test asks for (indirect
+    parameter, default 1); yields the process, its URL and its PID file's entries."""
+    nodes = str(getattr(request, "param", 1))
+    options = ["--port", "0", "--games-per-minute", "120", "--seed-rounds", "1"]
+    options += ["--memcached-nodes", nodes]
+    with started_until_ready(runner("up", *options, state_dir=tmp_path), tmp_path) as (
+        process,
+        url,
+    ):
+        yield process, url, read_pid_file(tmp_path / "up.pid")
 
 
 def ports_of(pids: Pids) -> list[int]:
@@ -300,15 +412,7 @@ def test_up_serves_ten_players_and_stopping_leaves_no_process_or_port(
     assert sorted(p["player"] for p in json.loads(body)["players"]) == sorted(PLAYERS)
 
     if stop_with == "down":
-        done = subprocess.run(
-            runner("down", state_dir=tmp_path),
-            cwd=REPO_ROOT,
-            env=RUNNER_ENV,
-            capture_output=True,
-            text=True,
-            timeout=2 * WAIT_SECONDS,
-            check=False,
-        )
+        done = run(runner("down", state_dir=tmp_path))
         assert done.returncode == 0, done.stdout + done.stderr
     else:
         process.send_signal(signal.SIGINT)
@@ -328,6 +432,11 @@ def test_the_local_metrics_page_shows_what_the_alarms_would_see(stack: Stack) ->
     leaderboard = figures["functions"]["tatourney-leaderboard"]
     assert leaderboard["Hits"]["sum"] >= 2
     assert leaderboard["Latency"]["samples"] >= 3
+    assert figures["units"]["tatourney-leaderboard"]["Latency"] == "Milliseconds"
+    # The page's chart: the leaderboard's answers in bars, the newest last.
+    chart = figures["history"]["series"]
+    assert sum(chart["Hits"]) >= 2
+    assert chart["Hits"][-1] >= 1
     alarms = {alarm["alarm"]: alarm for alarm in figures["alarms"]}
     # Other tests may have made 503s in the last minute: the page's figure is what it saw.
     answers = sum(
@@ -349,8 +458,7 @@ def test_the_local_metrics_page_shows_what_the_alarms_would_see(stack: Stack) ->
     assert status == 200
     assert headers["Content-Type"].startswith("text/html")
     assert b"What the alarms would see" in page
-    assert b"busy-answers" in page
-    assert b"tatourney-leaderboard" in page
+    assert b'src="/local/metrics.js"' in page  # which renders metrics.json (the browser tests)
 
 
 def test_the_functions_cache_keys_carry_the_stats_tables_stream_as_terraform_sets_them(

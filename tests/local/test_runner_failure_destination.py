@@ -5,7 +5,7 @@ the mapping is tested in tests/core/test_aggregate.py)."""
 from __future__ import annotations
 
 from tatourney.rejections import FileDestination
-from tatourney_local.runner import Stack
+from tatourney_local.stack import Stack
 
 
 def test_aggregate_rejects_into_the_stacks_failure_log(stack: Stack) -> None:

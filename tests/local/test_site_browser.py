@@ -5,39 +5,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from pymemcache.client.base import Client
 
 from tatourney_local.faults import throttled
-from tatourney_local.runner import Stack
 from tatourney_local.services import REPO_ROOT
 from tatourney_local.simulator import PLAYERS, record_game
+from tatourney_local.stack import Stack
 from tests.local.conftest import WAIT_SECONDS
 
-CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = REPO_ROOT / "test-output" / "site"
-# Root needs --no-sandbox; the rest keeps Chromium from reaching out (this machine has no network).
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 WAIT_MS = WAIT_SECONDS * 1000
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    assert CHROMIUM.exists(), "Chromium is missing: run `make install-os`"
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from tatourney import responses
+from tatourney_local.http_api import CONTENT_SECURITY_POLICY
 from tests.terraform.terraform_cli import evaluate, needs_terraform, plan
 from tests.terraform.test_structure import (
     ROOT,
@@ -23,12 +24,6 @@ from tests.terraform.test_structure import (
     variables,
 )
 
-# The CSP the local server must send too (src/tatourney_local serves the site under it, so the
-# browser tests run under the deployed policy).
-EXPECTED_CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-)
 NETWORK_INTERFACE_ACTIONS = {
     "ec2:CreateNetworkInterface",
     "ec2:DeleteNetworkInterface",
@@ -437,8 +432,9 @@ def test_the_bucket_and_the_topic_refuse_requests_without_tls() -> None:
 
 
 def test_every_behaviour_sends_the_content_security_policy() -> None:
+    # The policy the local server sends (make up; the browser tests run under it).
     site = module("site")
-    assert locals_of(site)["content_security_policy"] == EXPECTED_CSP
+    assert locals_of(site)["content_security_policy"] == CONTENT_SECURITY_POLICY
     policy = resources(site, "resource", "aws_cloudfront_response_headers_policy")["site"]
     [headers] = policy["security_headers_config"]
     [csp] = headers["content_security_policy"]
@@ -452,10 +448,10 @@ def test_every_behaviour_sends_the_content_security_policy() -> None:
 
 
 def test_the_csp_lets_the_page_run_from_its_own_files_only() -> None:
-    directives = dict(part.strip().split(" ", 1) for part in EXPECTED_CSP.split(";"))
+    directives = dict(part.strip().split(" ", 1) for part in CONTENT_SECURITY_POLICY.split(";"))
     assert directives["default-src"] == "'none'"
     assert directives["frame-ancestors"] == "'none'"
-    assert "'unsafe-inline'" not in EXPECTED_CSP
+    assert "'unsafe-inline'" not in CONTENT_SECURITY_POLICY
     page = (ROOT / "site" / "index.html").read_text()
     # No inline script or style the policy would block: scripts and styles are files.
     assert not re.search(r"<script(?![^>]*\bsrc=)", page)

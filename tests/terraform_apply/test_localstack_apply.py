@@ -18,7 +18,7 @@ import pytest
 from localstack_client.session import Session
 
 from tatourney_local.localstack import LocalStack
-from tatourney_local.runner import AGGREGATE_MAPPING, INVALIDATE_MAPPING
+from tatourney_local.stack import AGGREGATE_MAPPING, INVALIDATE_MAPPING
 from tests.localstack.stack import TerraformStack
 from tools.terraform.workspace import Terraform
 

@@ -19,7 +19,8 @@ module "network" {
   availability_zones       = var.availability_zones
   cache_node_type          = var.create_cache ? var.cache_node_type : null
   create_dynamodb_endpoint = var.create_dynamodb_endpoint
-  dynamodb_table_arns      = [module.table.games_table_arn, module.table.stats_table_arn]
+  stats_table_arn          = module.table.stats_table_arn
+  leaderboard_role_arn     = module.functions.role_arns["leaderboard"]
 
   tags = var.tags
 }
@@ -81,16 +82,24 @@ module "functions" {
   cache_item_limit_bytes = var.cache_max_item_size_bytes
   cache_ttl_seconds      = var.cache_ttl_seconds
 
+  vpc_id             = var.create_network ? module.network[0].vpc_id : null
   subnet_ids         = var.create_network ? module.network[0].subnet_ids : []
   security_group_ids = var.create_network ? [module.network[0].functions_security_group_id] : []
 
   stream_batching_window_seconds = var.stream_batching_window_seconds
   log_retention_days             = var.log_retention_days
-  cors_allow_origins             = concat([module.site.website_url], var.extra_cors_origins)
-  api_throttling_rate_limit      = var.api_throttling_rate_limit
-  api_throttling_burst_limit     = var.api_throttling_burst_limit
-  leaderboard_endpoint           = var.leaderboard_endpoint
-  checker_enabled                = var.checker_enabled
+  # Behind CloudFront the page reads /stats from its own origin; S3 website hosting calls the API
+  # across origins.
+  cors_allow_origins         = concat(compact([module.site.cross_origin_site_url]), var.extra_cors_origins)
+  api_throttling_rate_limit  = var.api_throttling_rate_limit
+  api_throttling_burst_limit = var.api_throttling_burst_limit
+  leaderboard_endpoint       = var.leaderboard_endpoint
+  checker_enabled            = var.checker_enabled
+
+  leaderboard_reserved_concurrency = var.leaderboard_reserved_concurrency
+  on_localstack                    = var.on_localstack
+  iam_role_path                    = var.iam_role_path
+  permissions_boundary_arn         = var.permissions_boundary_arn
 
   tags = var.tags
 }
@@ -102,6 +111,11 @@ module "site" {
   site_dir       = local.site_dir
   api_url        = module.functions.api_url
   use_cloudfront = var.use_cloudfront
+
+  stats_edge_ttl_seconds       = var.stats_edge_ttl_seconds
+  waf_rate_limit_per_5_minutes = var.waf_rate_limit_per_5_minutes
+  domain_names                 = var.site_domain_names
+  acm_certificate_arn          = var.site_acm_certificate_arn
 
   tags = var.tags
 }
@@ -123,20 +137,21 @@ module "monitoring" {
   alarm_topic_arn = var.alarm_topic_arn
   alarm_emails    = var.alarm_emails
 
-  iterator_age_threshold_seconds = var.alarm_thresholds.iterator_age_seconds
-  failed_records_threshold       = var.alarm_thresholds.failed_records
-  stats_read_throttles_threshold = var.alarm_thresholds.stats_read_throttles
-  api_server_errors_threshold    = var.alarm_thresholds.api_server_errors
-  busy_answers_threshold_percent = var.alarm_thresholds.busy_answers_percent
-  function_errors_threshold      = var.alarm_thresholds.function_errors
-  function_throttles_threshold   = var.alarm_thresholds.function_throttles
-  cache_evictions_threshold      = var.alarm_thresholds.cache_evictions
-  cache_cpu_threshold_percent    = var.alarm_thresholds.cache_cpu_percent
-  cache_connections_threshold    = var.alarm_thresholds.cache_connections
-  evaluation_minutes             = var.alarm_thresholds.evaluation_minutes
-  breaching_minutes_to_alarm     = var.alarm_thresholds.breaching_minutes_to_alarm
-  inconsistent_checks_threshold  = var.alarm_thresholds.inconsistent_checks
-  inconsistency_period_minutes   = var.alarm_thresholds.inconsistency_period_minutes
+  iterator_age_threshold_seconds  = var.alarm_thresholds.iterator_age_seconds
+  failed_records_threshold        = var.alarm_thresholds.failed_records
+  stats_read_throttles_threshold  = var.alarm_thresholds.stats_read_throttles
+  api_server_errors_threshold     = var.alarm_thresholds.api_server_errors
+  busy_answers_threshold_percent  = var.alarm_thresholds.busy_answers_percent
+  refused_share_threshold_percent = var.alarm_thresholds.refused_percent
+  function_errors_threshold       = var.alarm_thresholds.function_errors
+  function_throttles_threshold    = var.alarm_thresholds.function_throttles
+  cache_evictions_threshold       = var.alarm_thresholds.cache_evictions
+  cache_cpu_threshold_percent     = var.alarm_thresholds.cache_cpu_percent
+  cache_connections_threshold     = var.alarm_thresholds.cache_connections
+  evaluation_minutes              = var.alarm_thresholds.evaluation_minutes
+  breaching_minutes_to_alarm      = var.alarm_thresholds.breaching_minutes_to_alarm
+  inconsistent_checks_threshold   = var.alarm_thresholds.inconsistent_checks
+  inconsistency_period_minutes    = var.alarm_thresholds.inconsistency_period_minutes
 
   tags = var.tags
 }

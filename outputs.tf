@@ -3,6 +3,11 @@ output "site_url" {
   value       = module.site.website_url
 }
 
+output "site_bucket_name" {
+  description = "The bucket holding the site's files."
+  value       = module.site.bucket_name
+}
+
 output "api_url" {
   description = "Base URL of the HTTP API, or of the function URL with leaderboard_endpoint = function_url."
   value       = module.functions.api_url

@@ -67,9 +67,9 @@ variable "route_table_ids" {
 }
 
 variable "create_dynamodb_endpoint" {
-  description = "Create the DynamoDB gateway endpoint (false if the VPC already has one)."
+  description = "Create the DynamoDB gateway endpoint. Null: only in the VPC the stack creates. In a VPC you bring, true puts it on route_table_ids with a policy that admits only the leaderboard's reads of the stats table, so every other workload on those route tables loses DynamoDB: only for route tables the stack has to itself."
   type        = bool
-  default     = true
+  default     = null
 }
 
 # --- tables ----------------------------------------------------------------------------------
@@ -220,6 +220,30 @@ variable "leaderboard_endpoint" {
   }
 }
 
+variable "leaderboard_reserved_concurrency" {
+  description = "Concurrent executions reserved for, and capping, the leaderboard function (null: unreserved). Required with leaderboard_endpoint = function_url, which has no throttle of its own."
+  type        = number
+  default     = null
+}
+
+variable "on_localstack" {
+  description = "The provider points at LocalStack (examples/localstack): the only place leaderboard_endpoint = function_url may run without leaderboard_reserved_concurrency. Never true on AWS."
+  type        = bool
+  default     = false
+}
+
+variable "iam_role_path" {
+  description = "Path of the functions' IAM roles (e.g. /tatourney/)."
+  type        = string
+  default     = "/"
+}
+
+variable "permissions_boundary_arn" {
+  description = "Managed policy set as the permissions boundary of the functions' roles (null: none)."
+  type        = string
+  default     = null
+}
+
 variable "api_throttling_rate_limit" {
   description = "Requests per second the API accepts."
   type        = number
@@ -244,6 +268,30 @@ variable "use_cloudfront" {
   description = "Serve the site through CloudFront (HTTPS, private bucket). False: S3 website hosting (HTTP, publicly readable objects), which an account's or organisation's S3 Block Public Access refuses."
   type        = bool
   default     = true
+}
+
+variable "stats_edge_ttl_seconds" {
+  description = "Seconds CloudFront keeps each page of GET /stats (keyed on limit and offset) and answers its conditional requests itself; viewers may see a board up to this much older than the origin's. 0: every request goes to the API."
+  type        = number
+  default     = 2
+}
+
+variable "waf_rate_limit_per_5_minutes" {
+  description = "Requests per client IP in 5 minutes past which a WAF web ACL on the distribution blocks it; null: no web ACL (it costs about 6 USD a month plus 0.60 USD per million requests). Needs the stack in us-east-1, where CloudFront's web ACLs live."
+  type        = number
+  default     = null
+}
+
+variable "site_domain_names" {
+  description = "Your own names for the site (CloudFront aliases), served with site_acm_certificate_arn; empty: the *.cloudfront.net name."
+  type        = list(string)
+  default     = []
+}
+
+variable "site_acm_certificate_arn" {
+  description = "ACM certificate (in us-east-1) covering site_domain_names, served with TLS 1.2 or later (TLSv1.2_2021)."
+  type        = string
+  default     = null
 }
 
 variable "extra_cors_origins" {
@@ -286,6 +334,7 @@ variable "alarm_thresholds" {
     stats_read_throttles         = optional(number)
     api_server_errors            = optional(number)
     busy_answers_percent         = optional(number)
+    refused_percent              = optional(number)
     function_errors              = optional(number)
     function_throttles           = optional(number)
     cache_evictions              = optional(number)

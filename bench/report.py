@@ -394,8 +394,56 @@ def _checker_table(results: dict[str, Any]) -> list[list[str]]:
     return rows
 
 
+VIEWERS_NOTE = (
+    "Viewers and the stage throttle is a MODEL (bench/viewers.py), not a measurement: each "
+    "viewer polls its page every {poll_seconds:g} s (site/app.js) through one edge location; the "
+    "API's stage throttle is a token bucket of {rate_per_second:g} req/s, burst {burst:g} "
+    "(variables.tf); an edge location keeps each page the edge TTL and answers it, and "
+    "If-None-Match, itself. *today*: no edge cache, one page; *edge*: the default TTL "
+    "({edge_ttl_seconds:g} s), 10 pages over 10 edge locations. 429s: simulated polls refused "
+    "over up to 60 s (seeded). *origin req/s at 100,000 viewers*: requests reaching the API, "
+    "edges x pages / TTL at most, whatever the number of viewers; *viewers served*: the most "
+    "whose requests stay within the throttle's rate with viewers spread evenly over pages and "
+    "edges (any: the edge caps the API's load below the rate)."
+)
+
+
+def _viewers_table(results: dict[str, Any]) -> list[list[str]]:
+    rows = [["viewers", "today: 429s", "today: API req/s", "edge: 429s", "edge: API req/s"]]
+    for run in results["viewers"]["simulated"]:
+        today, edge = run["today"], run["edge"]
+        rows.append(
+            [
+                f"{today['viewers']:,}",
+                _share(today["refused_share"]),
+                _number(today["origin_per_second"]),
+                _share(edge["refused_share"]),
+                _number(edge["origin_per_second"]),
+            ]
+        )
+    return rows
+
+
+def _edge_table(results: dict[str, Any]) -> list[list[str]]:
+    """Origin requests per second at 100,000 viewers, and viewers served, by TTL/pages/edges."""
+    figures = results["viewers"]
+    load = {
+        (row["ttl"], row["pages"], row["edges"]): row["requests_per_second"]
+        for row in figures["origin_per_second"]
+        if row["viewers"] == 100_000
+    }
+    rows = [["edge TTL s", "pages", "edges", "origin req/s at 100,000 viewers", "viewers served"]]
+    for row in figures["served_viewers"]:
+        served = "any" if row["viewers"] is None else f"{row['viewers']:,}"
+        key = (row["ttl"], row["pages"], row["edges"])
+        rows.append(
+            [str(row["ttl"]), str(row["pages"]), str(row["edges"]), _number(load[key]), served]
+        )
+    return rows
+
+
 def _tables(results: dict[str, Any]) -> list[tuple[str, list[list[str]]]]:
-    return [
+    tables = [
         ("Targets", _targets_table(results)),
         ("Latency and what a change costs the table", _cost_table(results)),
         ("Hits: the site's request three ways, against memcached itself", _hits_table(results)),
@@ -409,6 +457,12 @@ def _tables(results: dict[str, Any]) -> list[tuple[str, list[list[str]]]]:
             _checker_table(results),
         ),
     ]
+    if "viewers" in results:  # runs before the edge cache have no viewer model
+        tables += [
+            ("Viewers before the stage throttle answers 429 (model)", _viewers_table(results)),
+            ("The edge cache: API load and viewers served (model)", _edge_table(results)),
+        ]
+    return tables
 
 
 def _replica_lag_lines(results: dict[str, Any]) -> list[str]:
@@ -448,6 +502,8 @@ def print_table(results: dict[str, Any]) -> None:
     for line in _replica_lag_lines(results):
         print(line)
     print(f"\n{MODEL_NOTE}")
+    if "viewers" in results:
+        print(f"\n{VIEWERS_NOTE.format(**results['viewers']['inputs'])}")
 
 
 def _herd_notes(results: dict[str, Any]) -> list[str]:
@@ -568,6 +624,8 @@ def summary_markdown(results: dict[str, Any]) -> str:
         "",
         MODEL_NOTE,
     ]
+    if "viewers" in results:
+        lines += ["", VIEWERS_NOTE.format(**results["viewers"]["inputs"])]
     return "\n".join(lines) + "\n"
 
 

@@ -36,6 +36,7 @@ from bench.measure import (
 )
 from bench.modes import CacheAdmin, Container, Mode
 from bench.stack import RECORDS_PER_GAME, Changes, Stack, bench_stack, item_bytes, player_item
+from bench.viewers import model as viewer_model
 
 MODES = (Mode.UNCACHED, Mode.SEED_CACHE, Mode.TATOURNEY)
 CACHED_MODES = (Mode.SEED_CACHE, Mode.TATOURNEY)
@@ -442,5 +443,6 @@ def run(plan: Plan, progress: Callable[[str], None]) -> tuple[dict[str, Any], Se
         "sizes": sizes,
         "checker": checker,
         "replica_lag": lagged,
+        "viewers": viewer_model(),
         "seconds": round(time.monotonic() - started, 1),
     }, session

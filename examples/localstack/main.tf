@@ -7,10 +7,10 @@
 # Run with `tflocal init && tflocal apply`, or plain terraform with the endpoints of provider.tf.
 
 locals {
-  # The provider names the site by AWS's website host (<bucket>.s3-website-<region>.amazonaws.com);
-  # LocalStack serves it at <bucket>.s3-website.<its host>, and browsers resolve *.localhost to
+  # AWS names the site's website host <bucket>.s3-website-<region>.amazonaws.com; LocalStack
+  # serves it at <bucket>.s3-website.<its host>, and browsers resolve *.localhost to
   # loopback, so the site's own origin (which the function URL's CORS must allow) is this one.
-  site_bucket     = regex("^http://([^.]+)\\.s3-website", module.tatourney.site_url)[0]
+  site_bucket     = module.tatourney.site_bucket_name
   localstack_port = regex(":([0-9]+)/?$", var.localstack_endpoint)[0]
   site_url        = "http://${local.site_bucket}.s3-website.localhost:${local.localstack_port}"
 }
@@ -32,7 +32,10 @@ module "tatourney" {
   use_cloudfront    = false
   create_monitoring = var.create_monitoring
 
+  # LocalStack has no HTTP APIs; this is the one place a function URL may run without the
+  # leaderboard's reserved concurrency as its cap.
   leaderboard_endpoint = "function_url"
+  on_localstack        = true
 
   # LocalStack serves AWS's public layers only in its paid editions: publish the Powertools layer
   # into LocalStack (tests/localstack/deployment.py's powertools_layer builds one) and pass its ARN.

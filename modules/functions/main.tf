@@ -125,6 +125,19 @@ locals {
 
   stream_read_actions = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"]
 
+  # What Lambda itself does with the function's role: create the network interfaces of a function
+  # in a VPC. The role needs these actions; the function's own code never does.
+  network_interface_actions = [
+    "ec2:CreateNetworkInterface",
+    "ec2:DeleteNetworkInterface",
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:UnassignPrivateIpAddresses",
+  ]
+
+  # The attributes aggregate's one transaction names: the game's key and marker, the player's key
+  # and counters (src/tatourney/aggregation.py). Its UpdateItem grant is limited to these.
+  aggregate_written_attributes = ["player", "game", "aggregated_at", "games", "wins", "total_score", "updated_at"]
+
   # Least privilege per function (tests/terraform checks these exact grants). The event source
   # mappings read the streams and send what they give up on to the failure queue with the
   # function's role; aggregate's one transaction updates the game (its marker) and the stats row.
@@ -134,7 +147,10 @@ locals {
       { sid = "ReadStats", actions = ["dynamodb:BatchGetItem", "dynamodb:Scan"], resources = [var.stats_table.arn] },
     ]
     aggregate = [
-      { sid = "FoldGameIntoStats", actions = ["dynamodb:UpdateItem"], resources = [var.games_table.arn, var.stats_table.arn] },
+      {
+        sid        = "FoldGameIntoStats", actions = ["dynamodb:UpdateItem"], resources = [var.games_table.arn, var.stats_table.arn]
+        conditions = [{ test = "ForAllValues:StringEquals", variable = "dynamodb:Attributes", values = local.aggregate_written_attributes }]
+      },
       { sid = "ReadGamesStream", actions = local.stream_read_actions, resources = [var.games_table.stream_arn] },
       { sid = "ListGamesStreams", actions = ["dynamodb:ListStreams"], resources = ["${var.games_table.arn}/stream/*"] },
       { sid = "SendFailures", actions = ["sqs:SendMessage"], resources = [aws_sqs_queue.stream_failures.arn] },
@@ -150,6 +166,29 @@ locals {
       { sid = "SendFailures", actions = ["sqs:SendMessage"], resources = [aws_sqs_queue.stream_failures.arn] },
     ]
   }
+
+  # Actions the role holds only for the Lambda service: the event source mapping reads the stream
+  # and sends what it gives up on to the queue (aggregate sends its rejections itself, so its
+  # SendMessage stays), and Lambda manages a VPC function's network interfaces. Denied to the
+  # function's code (below), so a compromised dependency cannot use them.
+  service_only_actions = {
+    for function, settings in local.functions : function => concat(
+      settings.uses_cache && local.in_vpc ? local.network_interface_actions : [],
+      contains(keys(local.streams), function) ? concat(local.stream_read_actions, ["dynamodb:ListStreams"]) : [],
+      function == "invalidate" ? ["sqs:SendMessage"] : [],
+    )
+  }
+
+  # The tables whose items each function's requests decrypt or encrypt: the KMS grants are limited
+  # to DynamoDB calls about these tables (encryption context), on the caller's behalf.
+  table_key_users = {
+    leaderboard = { tables = [var.stats_table.name], actions = ["kms:Decrypt"] }
+    aggregate   = { tables = [var.games_table.name, var.stats_table.name], actions = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"] }
+    invalidate  = { tables = [var.stats_table.name], actions = ["kms:Decrypt"] }
+  }
+
+  # IAM names are global: the region keeps a second deployment of the same name elsewhere apart.
+  role_names = { for function in keys(local.functions) : function => "${var.name}-${function}-${local.region}" }
 
   streams = {
     aggregate = {
@@ -195,11 +234,20 @@ resource "aws_cloudwatch_log_group" "functions" {
 resource "aws_iam_role" "functions" {
   for_each = local.deployed_functions
 
-  name               = "${var.name}-${each.key}"
-  description        = "Execution role of the ${var.name}-${each.key} function"
-  assume_role_policy = data.aws_iam_policy_document.lambda_assume_role.json
+  name                 = local.role_names[each.key]
+  path                 = var.iam_role_path
+  permissions_boundary = var.permissions_boundary_arn
+  description          = "Execution role of the ${var.name}-${each.key} function"
+  assume_role_policy   = data.aws_iam_policy_document.lambda_assume_role.json
 
   tags = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = length(local.role_names[each.key]) <= 64
+      error_message = "The role name ${local.role_names[each.key]} is longer than IAM's 64 characters: shorten name."
+    }
+  }
 }
 
 data "aws_iam_policy_document" "lambda_assume_role" {
@@ -239,21 +287,42 @@ data "aws_iam_policy_document" "functions" {
     }
   }
 
+  # Network interfaces only in the function's VPC: interfaces of other workloads in the account
+  # (or of this one in another VPC) stay out of reach.
   dynamic "statement" {
     for_each = each.value.uses_cache && local.in_vpc ? [1] : []
     content {
-      sid = "ManageNetworkInterfaces"
-      actions = [
-        "ec2:CreateNetworkInterface",
-        "ec2:DeleteNetworkInterface",
-        "ec2:AssignPrivateIpAddresses",
-        "ec2:UnassignPrivateIpAddresses",
-      ]
+      sid     = "ManageNetworkInterfaces"
+      actions = local.network_interface_actions
       resources = concat(
         ["arn:${local.partition}:ec2:${local.region}:${local.account_id}:network-interface/*"],
         [for subnet in var.subnet_ids : "arn:${local.partition}:ec2:${local.region}:${local.account_id}:subnet/${subnet}"],
         [for group in var.security_group_ids : "arn:${local.partition}:ec2:${local.region}:${local.account_id}:security-group/${group}"],
       )
+
+      condition {
+        test     = "ArnEquals"
+        variable = "ec2:Vpc"
+        values   = ["arn:${local.partition}:ec2:${local.region}:${local.account_id}:vpc/${var.vpc_id}"]
+      }
+    }
+  }
+
+  # Requests signed by the function's code carry lambda:SourceFunctionArn; Lambda's own (network
+  # interfaces, the event source mapping's reads and sends) do not.
+  dynamic "statement" {
+    for_each = length(local.service_only_actions[each.key]) > 0 ? [1] : []
+    content {
+      sid       = "OnlyLambdaItselfMayUseTheServiceGrants"
+      effect    = "Deny"
+      actions   = local.service_only_actions[each.key]
+      resources = ["*"]
+
+      condition {
+        test     = "ArnEquals"
+        variable = "lambda:SourceFunctionArn"
+        values   = ["arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${var.name}-${each.key}"]
+      }
     }
   }
 
@@ -264,16 +333,54 @@ data "aws_iam_policy_document" "functions" {
       sid       = statement.value.sid
       actions   = statement.value.actions
       resources = statement.value.resources
+
+      dynamic "condition" {
+        for_each = lookup(statement.value, "conditions", [])
+        content {
+          test     = condition.value.test
+          variable = condition.value.variable
+          values   = condition.value.values
+        }
+      }
     }
   }
 
-  # With a customer managed key, DynamoDB and the stream reads decrypt with the caller's rights.
+  # With a customer managed key, DynamoDB and the stream reads decrypt with the caller's rights:
+  # only through DynamoDB, and only for this stack's tables the function uses.
   dynamic "statement" {
     for_each = var.table_kms_key_arn != null ? [1] : []
     content {
       sid       = "UseTableKey"
-      actions   = each.key == "aggregate" ? ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"] : ["kms:Decrypt", "kms:DescribeKey"]
+      actions   = local.table_key_users[each.key].actions
       resources = [var.table_kms_key_arn]
+
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["dynamodb.${local.region}.amazonaws.com"]
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "kms:EncryptionContext:aws:dynamodb:tableName"
+        values   = local.table_key_users[each.key].tables
+      }
+    }
+  }
+
+  # DescribeKey carries no encryption context: through DynamoDB only.
+  dynamic "statement" {
+    for_each = var.table_kms_key_arn != null ? [1] : []
+    content {
+      sid       = "DescribeTableKey"
+      actions   = ["kms:DescribeKey"]
+      resources = [var.table_kms_key_arn]
+
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["dynamodb.${local.region}.amazonaws.com"]
+      }
     }
   }
 
@@ -309,6 +416,8 @@ resource "aws_lambda_function" "functions" {
   memory_size      = each.value.memory_mb
   timeout          = each.value.timeout
   layers           = [local.powertools_layer_arn]
+  # Only the leaderboard is capped, when asked: its concurrency is what a flood of readers grows.
+  reserved_concurrent_executions = each.key == "leaderboard" && var.leaderboard_reserved_concurrency != null ? var.leaderboard_reserved_concurrency : -1
 
   environment {
     variables = merge(
@@ -374,6 +483,44 @@ resource "aws_sqs_queue" "stream_failures" {
   sqs_managed_sse_enabled   = true
 
   tags = var.tags
+}
+
+# Who may send to the queue: the two roles whose mappings give up records into it (aggregate also
+# sends its rejections), over TLS only.
+data "aws_iam_policy_document" "stream_failures" {
+  statement {
+    sid       = "MappingsSendFailures"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.stream_failures.arn]
+
+    principals {
+      type        = "AWS"
+      identifiers = [for function in keys(local.streams) : aws_iam_role.functions[function].arn]
+    }
+  }
+
+  statement {
+    sid       = "DenyInsecureTransport"
+    effect    = "Deny"
+    actions   = ["sqs:*"]
+    resources = [aws_sqs_queue.stream_failures.arn]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
+}
+
+resource "aws_sqs_queue_policy" "stream_failures" {
+  queue_url = aws_sqs_queue.stream_failures.id
+  policy    = data.aws_iam_policy_document.stream_failures.json
 }
 
 resource "aws_lambda_event_source_mapping" "streams" {
@@ -499,7 +646,8 @@ resource "aws_lambda_permission" "api" {
 }
 
 # Instead of the HTTP API (leaderboard_endpoint = "function_url"): the same payload v2 event, the
-# same CORS for the site, but no stage throttling or access log.
+# same CORS for the site, but no stage throttling or access log; on AWS only with the leaderboard's
+# reserved concurrency as its cap (variables.tf refuses it otherwise).
 resource "aws_lambda_function_url" "leaderboard" {
   count = local.function_url
 

@@ -192,6 +192,17 @@ variable "subnet_ids" {
   default     = []
 }
 
+variable "vpc_id" {
+  description = "VPC of subnet_ids: the only VPC in which the functions' roles may manage network interfaces."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.vpc_id != null || length(var.subnet_ids) == 0
+    error_message = "vpc_id is required with subnet_ids: the network interface grants are limited to it."
+  }
+}
+
 variable "security_group_ids" {
   description = "Security groups of the functions that talk to the cache (with subnet_ids)."
   type        = list(string)
@@ -365,6 +376,28 @@ variable "leaderboard_endpoint" {
   }
 }
 
+variable "leaderboard_reserved_concurrency" {
+  description = "Concurrent executions reserved for (and capping) the leaderboard function; null: unreserved. Required with leaderboard_endpoint = function_url outside LocalStack."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.leaderboard_reserved_concurrency == null || try(var.leaderboard_reserved_concurrency >= 1 && floor(var.leaderboard_reserved_concurrency) == var.leaderboard_reserved_concurrency, false)
+    error_message = "leaderboard_reserved_concurrency must be a whole number, 1 or more (null: unreserved)."
+  }
+
+  validation {
+    condition     = var.leaderboard_endpoint != "function_url" || var.leaderboard_reserved_concurrency != null || var.on_localstack
+    error_message = "leaderboard_endpoint = function_url needs leaderboard_reserved_concurrency: a function URL is public and has no throttle of its own, so without a cap a flood of requests scales the leaderboard up to the account's concurrency limit, starving aggregate and invalidate (the board goes stale) and every other function in the account."
+  }
+}
+
+variable "on_localstack" {
+  description = "The provider points at LocalStack (examples/localstack): the only place the function URL may run without leaderboard_reserved_concurrency. Never true on AWS."
+  type        = bool
+  default     = false
+}
+
 variable "api_throttling_rate_limit" {
   description = "Steady-state requests per second the API's stage accepts; past it, callers get 429 before any function runs."
   type        = number
@@ -384,6 +417,28 @@ variable "api_throttling_burst_limit" {
   validation {
     condition     = var.api_throttling_burst_limit >= 0 && floor(var.api_throttling_burst_limit) == var.api_throttling_burst_limit
     error_message = "api_throttling_burst_limit must be a whole number, 0 or more."
+  }
+}
+
+variable "iam_role_path" {
+  description = "Path of the functions' IAM roles (e.g. /tatourney/), for organisations that scope IAM by path."
+  type        = string
+  default     = "/"
+
+  validation {
+    condition     = can(regex("^/([\\x21-\\x7E]{0,510}/)?$", var.iam_role_path))
+    error_message = "iam_role_path must start and end with / (\"/\" alone is the default path)."
+  }
+}
+
+variable "permissions_boundary_arn" {
+  description = "ARN of a managed policy set as the permissions boundary of the functions' roles (null: none), for accounts that require one."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.permissions_boundary_arn == null || can(regex("^arn:aws[a-z-]*:iam::([0-9]{12}|aws):policy/.+$", var.permissions_boundary_arn))
+    error_message = "permissions_boundary_arn must be an IAM managed policy ARN (arn:aws:iam::123456789012:policy/name)."
   }
 }
 

@@ -11,6 +11,19 @@ locals {
     namespace = "AWS/Lambda", name = "Url5xxCount", stat = "Sum", dimensions = tomap({ FunctionName = var.function_names.leaderboard })
   }
 
+  # Every request at the front door, and those refused with a 4xx (the stage throttle's or the
+  # reserved concurrency's 429s, and the handler's 400s).
+  front_door_requests = var.api_id != null ? {
+    namespace = "AWS/ApiGateway", name = "Count", stat = "Sum", dimensions = tomap({ ApiId = var.api_id, Stage = var.api_stage_name })
+    } : {
+    namespace = "AWS/Lambda", name = "UrlRequestCount", stat = "Sum", dimensions = tomap({ FunctionName = var.function_names.leaderboard })
+  }
+  front_door_4xx = var.api_id != null ? {
+    namespace = "AWS/ApiGateway", name = "4xx", stat = "Sum", dimensions = tomap({ ApiId = var.api_id, Stage = var.api_stage_name })
+    } : {
+    namespace = "AWS/Lambda", name = "Url4xxCount", stat = "Sum", dimensions = tomap({ FunctionName = var.function_names.leaderboard })
+  }
+
   # The functions' own metrics (Powertools, embedded metric format): one dimension, the service.
   own_metric = {
     for metric, stat in {
@@ -93,6 +106,20 @@ locals {
           stale       = local.own_metric.StaleAnswers
           notmodified = local.own_metric.NotModified
           bad         = local.own_metric.BadRequests
+        }
+      }
+    },
+    {
+      # The front door turning callers away: one client or plain popularity past the API's shared
+      # throttle gets everyone 429 before any function runs, which the 5xx alarms never see.
+      "refused-requests" = {
+        description = "More than ${var.refused_share_threshold_percent} % of the requests to GET /stats are refused with a 4xx (mostly 429: the API's throttle or the function's concurrency cap): players see the error banner."
+        anchor      = "refused-requests"
+        threshold   = var.refused_share_threshold_percent
+        expression  = "IF(FILL(requests, 0) > 0, 100 * FILL(refused, 0) / FILL(requests, 0), 0)"
+        metrics = {
+          refused  = local.front_door_4xx
+          requests = local.front_door_requests
         }
       }
     },

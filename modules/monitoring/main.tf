@@ -90,6 +90,54 @@ resource "aws_sns_topic" "alarms" {
   tags = var.tags
 }
 
+# The topic's own policy replaces SNS's default (any principal of the account): CloudWatch may
+# publish this stack's alarms, and nothing reaches the topic without TLS.
+data "aws_iam_policy_document" "alarms_topic" {
+  count = local.create_topic ? 1 : 0
+
+  statement {
+    sid       = "CloudWatchAlarmsPublish"
+    actions   = ["sns:Publish"]
+    resources = [aws_sns_topic.alarms[0].arn]
+
+    principals {
+      type        = "Service"
+      identifiers = ["cloudwatch.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [data.aws_caller_identity.current.account_id]
+    }
+  }
+
+  statement {
+    sid       = "DenyInsecureTransport"
+    effect    = "Deny"
+    actions   = ["sns:*"]
+    resources = [aws_sns_topic.alarms[0].arn]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
+}
+
+resource "aws_sns_topic_policy" "alarms" {
+  count = local.create_topic ? 1 : 0
+
+  arn    = aws_sns_topic.alarms[0].arn
+  policy = data.aws_iam_policy_document.alarms_topic[0].json
+}
+
 resource "aws_sns_topic_subscription" "alarm_emails" {
   for_each = local.create_topic ? toset(var.alarm_emails) : toset([])
 

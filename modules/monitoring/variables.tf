@@ -200,6 +200,20 @@ variable "busy_answers_threshold_percent" {
   }
 }
 
+variable "refused_share_threshold_percent" {
+  description = "Share of the requests to GET /stats refused with a 4xx (API Gateway 4xx over Count, or the function URL's Url4xxCount over UrlRequestCount, per minute), in percent, above which to alarm."
+  type        = number
+  # Why 5: the site sends valid pages only, so its 4xx are throttling (429); a stray bad request
+  # is noise, but one request in twenty refused for 3 of 5 minutes is visitors seeing errors.
+  default  = 5
+  nullable = false
+
+  validation {
+    condition     = var.refused_share_threshold_percent >= 0 && var.refused_share_threshold_percent < 100
+    error_message = "refused_share_threshold_percent must be between 0 and 100."
+  }
+}
+
 variable "function_errors_threshold" {
   description = "Failed invocations of a function per minute (Lambda Errors, sum) above which to alarm."
   type        = number

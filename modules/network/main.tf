@@ -13,8 +13,6 @@ data "aws_vpc_endpoint_service" "dynamodb" {
   service      = "dynamodb"
   service_type = "Gateway"
 }
-data "aws_partition" "current" {}
-data "aws_caller_identity" "current" {}
 
 # Where the cache's node type can run: not every zone offers every node type, and taking the first
 # two zones by name can pick one that does not. The AWS provider has no data source for the zones
@@ -32,6 +30,10 @@ data "aws_ec2_instance_type_offerings" "cache_node_type" {
 }
 
 locals {
+  # The endpoint goes on the route tables of the VPC this module creates; on a VPC you bring it
+  # would change what every other workload on those route tables may reach, so only on request.
+  create_dynamodb_endpoint = coalesce(var.create_dynamodb_endpoint, var.create_vpc)
+
   vpc_id          = var.create_vpc ? aws_vpc.this[0].id : var.vpc_id
   subnet_ids      = var.create_vpc ? aws_subnet.private[*].id : var.subnet_ids
   route_table_ids = var.create_vpc ? [aws_route_table.private[0].id] : var.route_table_ids
@@ -102,7 +104,7 @@ resource "aws_route_table_association" "private" {
 }
 
 resource "aws_vpc_endpoint" "dynamodb" {
-  count = var.create_dynamodb_endpoint ? 1 : 0
+  count = local.create_dynamodb_endpoint ? 1 : 0
 
   vpc_id            = local.vpc_id
   service_name      = data.aws_vpc_endpoint_service.dynamodb.service_name
@@ -113,29 +115,18 @@ resource "aws_vpc_endpoint" "dynamodb" {
   tags = merge(var.tags, { Name = "${var.name}-dynamodb" })
 }
 
-# What may pass through the endpoint: item reads and writes on this stack's tables only, by this
-# account's principals (each function's role narrows it further). Without a policy, an endpoint
-# lets anything in the VPC reach any table of any account.
+# What may pass through the endpoint: the leaderboard's reads of the stats table, by its role only
+# (invalidate, the other function in the VPC, never calls DynamoDB; aggregate runs outside it).
+# Without a policy, an endpoint lets anything in the VPC reach any table of any account.
 data "aws_iam_policy_document" "dynamodb_endpoint" {
   statement {
-    sid = "ThisStacksTablesOnly"
-    actions = [
-      "dynamodb:BatchGetItem",
-      "dynamodb:BatchWriteItem",
-      "dynamodb:ConditionCheckItem",
-      "dynamodb:DeleteItem",
-      "dynamodb:DescribeTable",
-      "dynamodb:GetItem",
-      "dynamodb:PutItem",
-      "dynamodb:Query",
-      "dynamodb:Scan",
-      "dynamodb:UpdateItem",
-    ]
-    resources = var.dynamodb_table_arns
+    sid       = "LeaderboardReadsStats"
+    actions   = ["dynamodb:BatchGetItem", "dynamodb:Scan"]
+    resources = [var.stats_table_arn]
 
     principals {
       type        = "AWS"
-      identifiers = ["arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root"]
+      identifiers = [var.leaderboard_role_arn]
     }
   }
 }

@@ -76,29 +76,33 @@ variable "route_table_ids" {
 }
 
 variable "create_dynamodb_endpoint" {
-  description = "Create a DynamoDB gateway endpoint so functions in the private subnets reach DynamoDB without a NAT gateway. Set false if the VPC already has one."
+  description = "Create a DynamoDB gateway endpoint so functions in the private subnets reach DynamoDB without a NAT gateway. Null: only in the VPC this module creates. On an existing VPC (true), the endpoint goes on route_table_ids and its policy admits only the leaderboard's reads of the stats table: every other workload routed through it loses DynamoDB, so only for route tables this stack has to itself."
   type        = bool
-  default     = true
+  default     = null
 
   validation {
-    condition     = !var.create_dynamodb_endpoint || var.create_vpc || length(var.route_table_ids) > 0
+    condition     = var.create_dynamodb_endpoint != true || var.create_vpc || length(var.route_table_ids) > 0
     error_message = "route_table_ids is required to create the DynamoDB endpoint in an existing VPC."
   }
 }
 
-variable "dynamodb_table_arns" {
-  description = "ARNs of the tables the functions use: the only ones the DynamoDB gateway endpoint lets through (create_dynamodb_endpoint = true)."
-  type        = list(string)
-  default     = []
+variable "stats_table_arn" {
+  description = "ARN of the stats table: the only table the DynamoDB gateway endpoint lets through."
+  type        = string
 
   validation {
-    condition     = alltrue([for arn in var.dynamodb_table_arns : can(regex("^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:[0-9]{12}:table/[A-Za-z0-9_.-]+$", arn))])
-    error_message = "dynamodb_table_arns must be DynamoDB table ARNs (arn:aws:dynamodb:region:account:table/name)."
+    condition     = can(regex("^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:[0-9]{12}:table/[A-Za-z0-9_.-]+$", var.stats_table_arn))
+    error_message = "stats_table_arn must be a DynamoDB table ARN (arn:aws:dynamodb:region:account:table/name)."
   }
+}
+
+variable "leaderboard_role_arn" {
+  description = "ARN of the leaderboard function's role: the only principal the DynamoDB gateway endpoint lets through."
+  type        = string
 
   validation {
-    condition     = !var.create_dynamodb_endpoint || length(var.dynamodb_table_arns) > 0
-    error_message = "dynamodb_table_arns is required with create_dynamodb_endpoint = true: the endpoint admits these tables only."
+    condition     = can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", var.leaderboard_role_arn))
+    error_message = "leaderboard_role_arn must be an IAM role ARN."
   }
 }
 

@@ -5,6 +5,9 @@
 - `ETag` (weak: the body also says when the board was built) derived from the board's rows and
   the page; a request whose `If-None-Match` names it gets `304` and no body.
 - gzip when `Accept-Encoding` allows it (HTTP APIs do not compress): bodies of 1 KB and more.
+- `Cache-Control`: a board (200, 304) is public; browsers revalidate it every time (`max-age=0`),
+  shared caches such as the CDN may serve it for `SHARED_CACHE_SECONDS` (`s-maxage`), so a viewer
+  may see a board that much older than the origin's. Errors are never stored (`no-store`).
 """
 
 from __future__ import annotations
@@ -27,6 +30,10 @@ MAX_OFFSET = 9_999_999
 MAX_DIGITS = len(str(MAX_OFFSET))
 PARAMETERS = ("limit", "offset")
 GZIP_FROM_BYTES = 1024  # below this, compression saves less than its header and CPU cost
+# The longest a shared cache (CloudFront's /stats behaviour, modules/site) may keep a page; the
+# edge's TTL is at most this (stats_edge_ttl_seconds' validation).
+SHARED_CACHE_SECONDS = 5
+BOARD_CACHE_CONTROL = f"public, max-age=0, s-maxage={SHARED_CACHE_SECONDS}"
 _ENTITY_TAG = re.compile(r'(?:W/)?"([^"]*)"')
 
 
@@ -149,7 +156,7 @@ def leaderboard_response(
         )
     body = answer.board.page(page.offset, page.limit)
     headers = {
-        "Cache-Control": "no-cache",  # may be kept, but revalidated (If-None-Match) each time
+        "Cache-Control": BOARD_CACHE_CONTROL,
         "ETag": body.etag,
         "Vary": "Accept-Encoding",
         "X-Cache": answer.source.value,

@@ -186,12 +186,14 @@ def test_an_unchanged_board_is_a_304_with_no_body_until_it_changes(
     first = get(leaderboard)
     etag = first["headers"]["ETag"]
     assert first["statusCode"] == 200
-    assert first["headers"]["Cache-Control"] == "no-cache"
+    assert first["headers"]["Cache-Control"] == "public, max-age=0, s-maxage=5"
 
     unchanged = get(leaderboard, if_none_match=etag)
     assert unchanged["statusCode"] == 304
     assert unchanged["body"] == ""
     assert unchanged["headers"]["ETag"] == etag
+    # The revalidation says the same as the page about who may keep it, and for how long.
+    assert unchanged["headers"]["Cache-Control"] == first["headers"]["Cache-Control"]
     assert "Content-Type" not in unchanged["headers"]
 
     other_page = get(leaderboard, {"offset": "100"}, if_none_match=etag)
@@ -204,6 +206,16 @@ def test_an_unchanged_board_is_a_304_with_no_body_until_it_changes(
     assert changed["headers"]["ETag"] != etag
     tia = next(p for p in json.loads(decoded_body(changed))["players"] if p["player"] == "Tia")
     assert tia["games"] == 11
+
+
+def test_errors_are_never_stored_by_a_shared_cache(leaderboard: Any) -> None:
+    # A CDN in front of /stats keeps boards for a few seconds; a 400 must not take a page's place.
+    refused = get(leaderboard, {"limt": "5"})
+    assert refused["statusCode"] == 400
+    assert refused["headers"]["Cache-Control"] == "no-store"
+    board = get(leaderboard)
+    assert "no-store" not in board["headers"]["Cache-Control"]
+    assert "public" in board["headers"]["Cache-Control"]
 
 
 def test_a_rebuild_that_changed_nothing_keeps_the_tag(

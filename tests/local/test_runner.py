@@ -62,7 +62,7 @@ def test_stats_returns_the_leaderboard_handlers_answer_unchanged(stack: Stack) -
     status, headers, first = stats(stack)
     assert status == 200
     assert headers["Content-Type"] == "application/json"
-    assert headers["Cache-Control"] == "no-cache"
+    assert headers["Cache-Control"] == "public, max-age=0, s-maxage=5"
     assert headers["X-Cache"] in ("HIT", "MISS")
     assert sorted(p["player"] for p in first["players"]) == sorted(PLAYERS)
     assert [p["rank"] for p in first["players"]] == list(range(1, 11))

@@ -72,6 +72,10 @@ AWS_METRICS = {
     ("AWS/DynamoDB", "ConsumedReadCapacityUnits"): ("TableName",),
     ("AWS/ApiGateway", "5xx"): ("ApiId", "Stage"),
     ("AWS/Lambda", "Url5xxCount"): ("FunctionName",),
+    ("AWS/ApiGateway", "4xx"): ("ApiId", "Stage"),
+    ("AWS/ApiGateway", "Count"): ("ApiId", "Stage"),
+    ("AWS/Lambda", "Url4xxCount"): ("FunctionName",),
+    ("AWS/Lambda", "UrlRequestCount"): ("FunctionName",),
     ("AWS/ElastiCache", "Evictions"): ("CacheClusterId", "CacheNodeId"),
     ("AWS/ElastiCache", "CPUUtilization"): ("CacheClusterId", "CacheNodeId"),
     ("AWS/ElastiCache", "CurrConnections"): ("CacheClusterId", "CacheNodeId"),
@@ -164,6 +168,7 @@ def test_the_alarms_are_the_ones_the_issue_asks_for_with_a_cache(
         "api-server-errors",
         "busy-answers",
         "inconsistent-answers",
+        "refused-requests",
         *(f"{role}-{kind}" for role in FUNCTION_NAMES for kind in ("errors", "throttles")),
         *(
             f"cache-{node}-{kind}"
@@ -176,7 +181,7 @@ def test_the_alarms_are_the_ones_the_issue_asks_for_with_a_cache(
 @needs_terraform
 def test_without_a_cache_of_its_own_no_cache_alarm_or_graph(without_cache: dict[str, Any]) -> None:
     assert not [name for name in without_cache["alarms"] if name.startswith("cache-")]
-    assert len(without_cache["alarms"]) == 15
+    assert len(without_cache["alarms"]) == 16
     for widget in without_cache["widgets"]:
         assert "ElastiCache" not in str(widget["properties"]["metrics"])
 
@@ -249,6 +254,25 @@ def test_the_503_share_and_the_unchosen_5xx_are_computed_from_the_leaderboards_a
     assert errors["expression"] == "FILL(errors, 0) - FILL(busy, 0)"
     assert errors["metrics"]["busy"]["name"] == "BusyAnswers"
     assert errors["metrics"]["errors"]["name"] == "5xx"
+
+
+@needs_terraform
+def test_the_refused_share_is_the_front_doors_4xx_over_its_requests(
+    with_cache: dict[str, Any], tmp_path: Path
+) -> None:
+    refused = with_cache["alarms"]["refused-requests"]
+    assert refused["threshold"] == 5
+    assert {name: m["name"] for name, m in refused["metrics"].items()} == {
+        "refused": "4xx",
+        "requests": "Count",
+    }
+    assert refused["metrics"]["refused"]["dimensions"] == {"ApiId": "a1b2c3", "Stage": "$default"}
+    assert "100 * FILL(refused, 0) / FILL(requests, 0)" in refused["expression"]
+    # Behind a function URL (429s from the reserved concurrency) the URL's own counts.
+    files = [MONITORING / "variables.tf", MONITORING / "alarms.tf", MONITORING / "dashboard.tf"]
+    url = evaluate(tmp_path, files, EVALUATE, {**INPUTS, "api_id": None})["alarms"]
+    names = {name: m["name"] for name, m in url["refused-requests"]["metrics"].items()}
+    assert names == {"refused": "Url4xxCount", "requests": "UrlRequestCount"}
 
 
 @needs_terraform
@@ -397,6 +421,7 @@ THRESHOLDS = {
     "stats_read_throttles": "stats_read_throttles_threshold",
     "api_server_errors": "api_server_errors_threshold",
     "busy_answers_percent": "busy_answers_threshold_percent",
+    "refused_percent": "refused_share_threshold_percent",
     "function_errors": "function_errors_threshold",
     "function_throttles": "function_throttles_threshold",
     "cache_evictions": "cache_evictions_threshold",

@@ -405,13 +405,15 @@ def test_no_policy_anywhere_grants_wildcard_actions_or_data_on_every_resource() 
             statements.extend(granted)
     assert len(statements) > 10
     assert key_policy_statements
-    for statement in statements + key_policy_statements:
+    # A Deny may name a service's every action (sqs:*, when not over TLS); an Allow never.
+    allows = [s for s in statements + key_policy_statements if s.get("effect") != "Deny"]
+    for statement in allows:
         actions = statement["actions"]
         actions = [actions] if isinstance(actions, str) else actions
         for action in actions:
             assert "*" not in action, statement
     for statement in statements:
-        if statement.get("resources") == ["*"]:
+        if statement.get("resources") == ["*"] and statement.get("effect") != "Deny":
             assert all(a.startswith(("ec2:Describe", "xray:Put")) for a in statement["actions"])
     # In a key policy "*" is the key itself; what matters there is who is named.
     for statement in key_policy_statements:
@@ -523,7 +525,7 @@ def test_the_api_routes_every_stats_method_to_the_function_with_cors_and_throttl
     permission = resources(functions, "resource", "aws_lambda_permission")["api"]
     assert permission["source_arn"].endswith("/*/*/stats")
     root_calls = {name: body for block in load(ROOT)["module"] for name, body in block.items()}
-    assert "module.site.website_url" in root_calls["functions"]["cors_allow_origins"]
+    assert "module.site.cross_origin_site_url" in root_calls["functions"]["cors_allow_origins"]
 
 
 # --- site ------------------------------------------------------------------------------------
@@ -543,7 +545,7 @@ def test_every_site_file_is_uploaded_with_a_known_content_type() -> None:
 def test_the_generated_config_holds_the_key_the_page_reads() -> None:
     config = resources(module("site"), "resource", "aws_s3_object")["config"]
     assert config["key"] == "config.json"
-    assert config["content"] == "${jsonencode({api_base_url = var.api_url})}"
+    assert config["content"] == "${jsonencode({api_base_url = local.api_base_url})}"
     assert "config.api_base_url" in (ROOT / "site" / "app.js").read_text()
 
 
@@ -633,29 +635,41 @@ def test_finding_1_the_site_is_served_over_https_from_a_private_bucket_by_defaul
         == ("${var.use_cloudfront}")
     )
     # The CORS origin and config.json follow whichever URL the site has.
-    assert "https://" in outputs(module("site"))["website_url"]["value"]
-    assert "module.site.website_url" in _root_calls()["functions"]["cors_allow_origins"]
+    assert "https://" in locals_of(module("site"))["site_url"]
+    assert "module.site.cross_origin_site_url" in _root_calls()["functions"]["cors_allow_origins"]
     # Only the LocalStack example (no CloudFront in LocalStack's free edition) turns it off.
     for example in ROOT.glob("examples/*"):
         calls = {name: body for block in load(example)["module"] for name, body in block.items()}
         assert calls["tatourney"].get("use_cloudfront", True) is (example.name != "localstack")
 
 
-def test_finding_2_the_dynamodb_endpoint_admits_only_this_stacks_tables() -> None:
+def test_finding_2_the_dynamodb_endpoint_admits_only_the_leaderboards_reads_of_stats() -> None:
     network = module("network")
     endpoint = resources(network, "resource", "aws_vpc_endpoint")["dynamodb"]
     assert endpoint["policy"] == "${data.aws_iam_policy_document.dynamodb_endpoint.json}"
     document = resources(network, "data", "aws_iam_policy_document")["dynamodb_endpoint"]
     [statement] = blocks(document, "statement")
-    assert statement["resources"] == "${var.dynamodb_table_arns}"
-    assert all(action.startswith("dynamodb:") for action in statement["actions"])
+    assert statement.get("effect", "Allow") == "Allow"
+    assert set(statement["actions"]) == {"dynamodb:Scan", "dynamodb:BatchGetItem"}
+    assert statement["resources"] == ["${var.stats_table_arn}"]
     [principal] = statement["principals"]
-    assert principal["identifiers"] != ["*"]
-    assert principal["identifiers"][0].endswith(":root")
-    assert _root_calls()["network"]["dynamodb_table_arns"] == [
-        "${module.table.games_table_arn}",
-        "${module.table.stats_table_arn}",
-    ]
+    assert principal["identifiers"] == ["${var.leaderboard_role_arn}"]
+    assert _root_calls()["network"]["stats_table_arn"] == "${module.table.stats_table_arn}"
+    assert _root_calls()["network"]["leaderboard_role_arn"] == (
+        '${module.functions.role_arns["leaderboard"]}'
+    )
+
+
+def test_finding_2_the_endpoint_is_created_on_a_vpc_you_bring_only_on_request() -> None:
+    network = module("network")
+    endpoint = resources(network, "resource", "aws_vpc_endpoint")["dynamodb"]
+    assert endpoint["count"] == "${local.create_dynamodb_endpoint ? 1 : 0}"
+    assert locals_of(network)["create_dynamodb_endpoint"] == (
+        "${coalesce(var.create_dynamodb_endpoint, var.create_vpc)}"
+    )
+    for tf in (network, load(ROOT)):
+        assert variables(tf)["create_dynamodb_endpoint"]["default"] is None
+    assert _root_calls()["network"]["create_dynamodb_endpoint"] == "${var.create_dynamodb_endpoint}"
 
 
 def test_finding_3_traffic_to_memcached_is_encrypted_by_default() -> None:
@@ -797,7 +811,10 @@ def test_finding_9_the_root_name_rule_rejects_what_the_cache_module_rejects() ->
 
 # Each module's own variables besides name, so that only the name rule can fail.
 MODULE_REQUIRED: dict[str, dict[str, Any]] = {
-    "network": {"dynamodb_table_arns": ["arn:aws:dynamodb:us-east-1:123456789012:table/t"]},
+    "network": {
+        "stats_table_arn": "arn:aws:dynamodb:us-east-1:123456789012:table/t",
+        "leaderboard_role_arn": "arn:aws:iam::123456789012:role/r",
+    },
     "table": {},
     "cache": {key: value for key, value in CACHE_REQUIRED.items() if key != "name"},
     "functions": {

@@ -182,7 +182,33 @@ def test_examples_complete_plans_the_whole_aws_stack_against_localstack(
     assert all(
         change["change"]["actions"] in (["create"], ["read"]) for change in plan["resource_changes"]
     )
+    assert_the_distribution_serves_stats_from_the_edge(plan)
     shutil.rmtree(data_dir)
+
+
+def assert_the_distribution_serves_stats_from_the_edge(plan: dict[str, Any]) -> None:
+    """The plan's distribution routes /stats to the API, cached per limit and offset for the
+    default edge TTL, with the site's Content-Security-Policy."""
+    planned = {
+        change["type"]: change["change"]["after"]
+        for change in plan["resource_changes"]
+        if change["type"].startswith("aws_cloudfront_")
+    }
+    behaviours = planned["aws_cloudfront_distribution"]["ordered_cache_behavior"]
+    [stats] = [b for b in behaviours if b["path_pattern"] == "/stats"]
+    assert stats["target_origin_id"] == "api"
+    assert stats["viewer_protocol_policy"] == "redirect-to-https"
+    origins = {o["origin_id"]: o for o in planned["aws_cloudfront_distribution"]["origin"]}
+    assert origins["api"]["custom_origin_config"][0]["origin_protocol_policy"] == "https-only"
+    policy = planned["aws_cloudfront_cache_policy"]
+    assert policy["default_ttl"] == policy["max_ttl"] == 2
+    [key] = policy["parameters_in_cache_key_and_forwarded_to_origin"]
+    assert key["query_strings_config"][0]["query_strings"][0]["items"] == ["limit", "offset"]
+    headers = planned["aws_cloudfront_response_headers_policy"]["security_headers_config"][0]
+    assert (
+        "frame-ancestors 'none'"
+        in (headers["content_security_policy"][0]["content_security_policy"])
+    )
 
 
 def leftovers(session: Session, name: str) -> dict[str, list[str]]:

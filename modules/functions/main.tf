@@ -175,7 +175,7 @@ locals {
     for function, settings in local.functions : function => concat(
       settings.uses_cache && local.in_vpc ? local.network_interface_actions : [],
       contains(keys(local.streams), function) ? concat(local.stream_read_actions, ["dynamodb:ListStreams"]) : [],
-      function == "invalidate" ? ["sqs:SendMessage"] : [],
+      contains(["invalidate", "checker"], function) ? ["sqs:SendMessage"] : [],
     )
   }
 
@@ -185,6 +185,8 @@ locals {
     leaderboard = { tables = [var.stats_table.name], actions = ["kms:Decrypt"] }
     aggregate   = { tables = [var.games_table.name, var.stats_table.name], actions = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"] }
     invalidate  = { tables = [var.stats_table.name], actions = ["kms:Decrypt"] }
+    # The checker reads no table, but the stats stream's records are decrypted with the table's key.
+    checker = { tables = [var.stats_table.name], actions = ["kms:Decrypt"] }
   }
 
   # IAM names are global: the region keeps a second deployment of the same name elsewhere apart.

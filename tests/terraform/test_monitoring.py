@@ -306,7 +306,7 @@ def test_without_the_checker_no_checker_alarm_or_graph(tmp_path: Path) -> None:
     files = [MONITORING / "variables.tf", MONITORING / "alarms.tf", MONITORING / "dashboard.tf"]
     evaluated = evaluate(tmp_path, files, EVALUATE, values)
     assert not [name for name in evaluated["alarms"] if "checker" in name or "consist" in name]
-    assert len(evaluated["alarms"]) == 12
+    assert len(evaluated["alarms"]) == 13  # with refused-requests
     for widget in evaluated["widgets"]:
         assert "checker" not in str(widget["properties"]["metrics"])
 

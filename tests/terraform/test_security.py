@@ -278,12 +278,14 @@ def test_the_grants_meant_for_lambda_itself_are_exactly_those_the_code_never_use
         # aggregate sends its rejected records itself: its SendMessage is the code's.
         "aggregate": STREAM_ACTIONS,
         "invalidate": NETWORK_INTERFACE_ACTIONS | STREAM_ACTIONS | {"sqs:SendMessage"},
+        "checker": NETWORK_INTERFACE_ACTIONS | STREAM_ACTIONS | {"sqs:SendMessage"},
     }
     outside = {name: set(actions) for name, actions in service_only_actions["False"].items()}
     assert outside == {
         "leaderboard": set(),
         "aggregate": STREAM_ACTIONS,
         "invalidate": STREAM_ACTIONS | {"sqs:SendMessage"},
+        "checker": STREAM_ACTIONS | {"sqs:SendMessage"},
     }
 
 
@@ -327,14 +329,18 @@ def test_the_table_key_is_usable_only_through_dynamodb_for_the_functions_own_tab
     assert context["test"] == "StringEquals"
     assert context["values"] == "${local.table_key_users[each.key].tables}"
     users = locals_of(functions)["table_key_users"]
+    # Every function's policy looks itself up here when the tables have a key of their own.
+    assert set(users) == set(locals_of(functions)["functions"])
     assert (
         users["leaderboard"]["tables"]
         == users["invalidate"]["tables"]
+        == users["checker"]["tables"]
         == ["${var.stats_table.name}"]
     )
     assert users["aggregate"]["tables"] == ["${var.games_table.name}", "${var.stats_table.name}"]
     # Only aggregate writes: it alone may encrypt.
-    assert users["leaderboard"]["actions"] == users["invalidate"]["actions"] == ["kms:Decrypt"]
+    for reader in ("leaderboard", "invalidate", "checker"):
+        assert users[reader]["actions"] == ["kms:Decrypt"]
     describe = statements["DescribeTableKey"]
     assert describe["actions"] == ["kms:DescribeKey"]
     assert describe["condition"][0]["variable"] == "kms:ViaService"
@@ -398,7 +404,7 @@ def test_terraform_checks_the_role_path_and_boundary(
     assert result.ok is accepted, result.output
 
 
-def test_the_failure_queue_admits_the_two_mapping_roles_over_tls_only() -> None:
+def test_the_failure_queue_admits_the_mapping_roles_over_tls_only() -> None:
     functions = module("functions")
     statements = _statements(functions, "stream_failures")
     send = statements["MappingsSendFailures"]
@@ -406,7 +412,7 @@ def test_the_failure_queue_admits_the_two_mapping_roles_over_tls_only() -> None:
     assert send["principals"][0]["identifiers"] == (
         "${[for function in keys(local.streams) : aws_iam_role.functions[function].arn]}"
     )
-    assert set(locals_of(functions)["streams"]) == {"aggregate", "invalidate"}
+    assert set(locals_of(functions)["streams"]) == {"aggregate", "invalidate", "checker"}
     assert _insecure_transport_denied(statements["DenyInsecureTransport"])
     policy = resources(functions, "resource", "aws_sqs_queue_policy")["stream_failures"]
     assert policy["policy"] == "${data.aws_iam_policy_document.stream_failures.json}"

@@ -448,6 +448,8 @@ def test_a_leaderboards_board_lease_and_scan_never_leave_its_home_node(
 # DynamoDB's eventually consistent reads: the replica-lag fault ---------------------------------
 
 FILLERS = [(f"filler-{n:03}", 10, 0, 100) for n in range(190)]  # ranked below the ten
+# Between the fault's own note of a write and the run's, which comes after the write returns.
+LAG_MARGIN_SECONDS = 0.05
 
 
 @pytest.mark.parametrize("cluster", [1], ids=lambda n: f"{n}-nodes", indirect=True)
@@ -471,8 +473,20 @@ def test_injected_replica_lag_never_puts_the_pre_change_board_back(
         run.read_for(lag_ms / 1000)  # and on, while replicas are behind the change
 
     run.assert_guarantees(10)
-    if lag_ms >= 500:  # the invalidation arrives well within the lag: reads were behind
-        assert sum(r.behind for r in run.reads) >= 1, "the fault made no read behind"
+    # A rebuild begun after the invalidation was processed and done while the replicas were still
+    # behind read the old row, and settling read it again: the fault was exercised. (Whether the
+    # stream delivers within the lag depends on the machine's load, so this is asked of the reads
+    # that did fall within it; at 2,000 ms they all but always do.)
+    written, processed = run.written[10], run.processed[10]
+    within_lag = [
+        read
+        for read in run.reads
+        if read.outcome == "MISS"
+        and processed <= read.started
+        and read.ended < written + lag_ms / 1000 - LAG_MARGIN_SECONDS
+    ]
+    if within_lag:
+        assert sum(read.behind for read in within_lag) >= 1, "the fault made no read behind"
     fault_matrix.add(run.row(f"replica lag {lag_ms} ms, {path}", len(cluster.nodes), 10))
 
 

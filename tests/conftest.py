@@ -217,7 +217,10 @@ def make_reader(lambda_env: dict[str, str]) -> Callable[..., Reader]:
         client = dynamodb_client(config.table_max_attempts)
         reader = Reader(
             Leaderboard(
-                Cache.connect(config.cache), StatsTable(client, config.stats_table), config, clock
+                Cache.connect(config.cache),
+                StatsTable(lambda: client, config.stats_table),
+                config,
+                clock,
             ),
             client,
         )

@@ -25,7 +25,8 @@ metrics = function_metrics("tatourney-leaderboard")
 config = LeaderboardConfig.from_env()
 leaderboard = Leaderboard(
     Cache.connect(config.cache),
-    StatsTable(dynamodb_client(config.table_max_attempts), config.stats_table),
+    # The client (and boto3 with it) is created on the first read of the table: a hit needs neither.
+    StatsTable(lambda: dynamodb_client(config.table_max_attempts), config.stats_table),
     config,
 )
 

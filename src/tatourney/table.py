@@ -1,20 +1,20 @@
 """DynamoDB access: clients with bounded retries, and the leaderboard's reads of the stats table:
 Scan pages (eventually consistent, four attributes, resumable from a cursor) and BatchGetItem of
-named players."""
+named players.
+
+boto3 and botocore are imported when the table is first read, not with this module: a hit never
+reads the table, and importing boto3 costs a cold start more than everything else it does.
+"""
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
-
-import boto3
-from boto3.dynamodb.types import TypeDeserializer
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
 
 if TYPE_CHECKING:
     from types_boto3_dynamodb import DynamoDBClient
@@ -30,7 +30,6 @@ ATTRIBUTES = {"#player": "player", "#games": "games", "#wins": "wins", "#total":
 PROJECTION = "#player, #games, #wins, #total"
 
 Cursor = dict[str, Any]  # a Scan's LastEvaluatedKey / ExclusiveStartKey, as DynamoDB JSON
-_deserialize = TypeDeserializer().deserialize
 logger = logging.getLogger(__name__)
 
 
@@ -46,6 +45,9 @@ def dynamodb_client(max_attempts: int) -> DynamoDBClient:
     """A DynamoDB client whose retries are bounded: standard mode backs off on throttling and
     gives up after `max_attempts` in all, so a throttled table costs a request seconds, not forever.
     The endpoint comes from AWS_ENDPOINT_URL when a local stack sets it (boto3 reads it itself)."""
+    import boto3  # noqa: PLC0415 - on the first read of the table (module docstring)
+    from botocore.config import Config  # noqa: PLC0415
+
     config = Config(
         retries={"mode": "standard", "total_max_attempts": max_attempts},
         connect_timeout=2,
@@ -80,9 +82,13 @@ class StatsTable:
     """The reads a leaderboard makes of the stats table, all eventually consistent (half the read
     units; the stream's invalidation bounds what they can miss)."""
 
-    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
-        self._client = client
+    def __init__(self, connect: Callable[[], DynamoDBClient], table_name: str) -> None:
+        self._connect = connect  # called once, on the first read
         self._table_name = table_name
+
+    @functools.cached_property
+    def _client(self) -> DynamoDBClient:
+        return self._connect()
 
     def scan_page(self, start: Cursor | None, limit: int | None = None) -> ScanPage:
         """One Scan page from `start` (None: the table's start), of at most `limit` items."""
@@ -153,6 +159,8 @@ class StatsTable:
 
     @contextmanager
     def _errors(self, operation: str) -> Iterator[None]:
+        from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415 - see above
+
         try:
             yield
         except ClientError as error:
@@ -170,8 +178,16 @@ def _units(consumed: Any) -> float:
     return float((consumed or {}).get("CapacityUnits", 0.0))
 
 
+@functools.cache
+def _deserializer() -> Callable[[Any], Any]:
+    from boto3.dynamodb.types import TypeDeserializer  # noqa: PLC0415 - see the module docstring
+
+    return TypeDeserializer().deserialize
+
+
 def _rows(items: list[dict[str, Any]]) -> list[StatsRow]:
     """The items as rows; an item that is not a stats row (written by hand, say) is left out."""
+    _deserialize = _deserializer()
     rows = []
     for item in items:
         try:

@@ -7,8 +7,14 @@
 # BENCH_PLAYERS=10,1000,10000,100000 measures other board sizes (ascending; the table only grows).
 BENCH := PYTHONPATH=src $(PY) -m bench $(if $(BENCH_PLAYERS),--players $(BENCH_PLAYERS))
 
-bench: $(BIN)/.installed node_modules/.installed install-os ## Benchmark uncached vs the original fix vs tatourney (~5 min; writes bench/results/ and the README summary)
+bench: $(BIN)/.installed node_modules/.installed install-os bench-cold-start ## Benchmark uncached vs the original fix vs tatourney (~5 min; writes bench/results/ and the README summary)
 	$(BENCH) --command "make bench" --readme README.md
+
+# The packaged functions' import and initialisation in a bare Python 3.12 with the runtime's boto3
+# and the Powertools layer, beside `import boto3` alone (bench/cold_start.py).
+bench-cold-start: $(BIN)/.installed ## Cold start of the packaged handlers beside `import boto3` alone (writes bench/results/cold-start.*)
+	@test -n "$(LAMBDA_PYTHON)" || { echo "needs Python 3.12 (Lambda's python3.12): pyenv install 3.12, or LAMBDA_PYTHON=/path/to/python3.12" >&2; exit 1; }
+	PYTHONPATH=src $(PY) -m bench.cold_start --python $(LAMBDA_PYTHON) --command "make bench-cold-start"
 
 bench-quick: $(BIN)/.installed node_modules/.installed install-os ## The benchmark in under a minute (fewer requests and sizes; writes .local/bench-quick/)
 	$(BENCH) --quick --command "make bench-quick" --output .local/bench-quick

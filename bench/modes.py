@@ -18,6 +18,7 @@ import base64
 import enum
 import gzip
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import Message
@@ -53,8 +54,8 @@ class UncachedLeaderboard:
         self._table = table
 
     def read(self) -> Answer:
-        entry, trace = scan_board(self._table)
-        return Served(RenderedBoard(entry), Source.MISS, trace)
+        board, trace = scan_board(self._table)
+        return Served(RenderedBoard(0, time.time(), board), Source.MISS, trace)
 
 
 class StoreAfter(Cache):

@@ -142,7 +142,7 @@ class Container:
         self._module = new_container("leaderboard")
         self._context = LocalContext("tatourney-leaderboard")
         self.config: LeaderboardConfig = self._module.config
-        self._table_client = dynamodb_client(self.config.table_max_attempts)
+        self._table_client = dynamodb_client(self.config.table_max_attempts, os.environ)
         self._table = StatsTable(lambda: self._table_client, self.config.stats_table)
         self._cache = Cache.connect(self.config.cache)
 

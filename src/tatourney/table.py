@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
@@ -41,19 +41,30 @@ class TableUnavailable(Exception):
         self.throttled = throttled
 
 
-def dynamodb_client(max_attempts: int) -> DynamoDBClient:
+def dynamodb_client(max_attempts: int, environment: Mapping[str, str]) -> DynamoDBClient:
     """A DynamoDB client whose retries are bounded: standard mode backs off on throttling and
     gives up after `max_attempts` in all, so a throttled table costs a request seconds, not forever.
-    The endpoint comes from AWS_ENDPOINT_URL when a local stack sets it (boto3 reads it itself)."""
+
+    Region, credentials and endpoint (AWS_ENDPOINT_URL, set by local stacks) come from
+    `environment`: the function's environment as its cold start read it (the client may be made
+    later, on the first read of the table). Those it lacks come from boto3's own chain."""
     import boto3  # noqa: PLC0415 - on the first read of the table (module docstring)
     from botocore.config import Config  # noqa: PLC0415
 
+    session = boto3.session.Session(
+        aws_access_key_id=environment.get("AWS_ACCESS_KEY_ID"),
+        aws_secret_access_key=environment.get("AWS_SECRET_ACCESS_KEY"),
+        aws_session_token=environment.get("AWS_SESSION_TOKEN"),
+        region_name=environment.get("AWS_REGION") or environment.get("AWS_DEFAULT_REGION"),
+    )
     config = Config(
         retries={"mode": "standard", "total_max_attempts": max_attempts},
         connect_timeout=2,
         read_timeout=5,
     )
-    return boto3.client("dynamodb", config=config)
+    return session.client(
+        "dynamodb", config=config, endpoint_url=environment.get("AWS_ENDPOINT_URL")
+    )
 
 
 @dataclass(frozen=True)

@@ -208,6 +208,7 @@ def make_reader(lambda_env: dict[str, str]) -> Callable[..., Reader]:
     def build(
         cache_endpoints: str | None = None,
         clock: Callable[[], float] = time.time,
+        settle: bool = True,
         **overrides: Any,
     ) -> Reader:
         env = dict(lambda_env)
@@ -221,6 +222,7 @@ def make_reader(lambda_env: dict[str, str]) -> Callable[..., Reader]:
                 StatsTable(lambda: client, config.stats_table),
                 config,
                 clock,
+                settle,
             ),
             client,
         )

@@ -1,5 +1,6 @@
 """stats stream -> cache: one invalidation per batch that changes what the leaderboard shows,
-naming the players it changed.
+naming the players it changed and the version each record's NewImage left them at (the newest
+record of a player in the batch wins: a shard keeps a key's records in order).
 
 If memcached does not take it, the relevant records are reported as batchItemFailures and
 Lambda delivers them again, so an invalidation is never silently lost. A record that does not
@@ -16,8 +17,9 @@ from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent, ev
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tatourney.cache import Cache, CacheUnavailable, LeaderboardKeys
+from tatourney.changelog import Version
 from tatourney.config import InvalidateConfig
-from tatourney.invalidation import Invalidator, changes_leaderboard
+from tatourney.invalidation import Invalidator, changes_leaderboard, version_after
 from tatourney.telemetry import function_logger, function_metrics, traced
 
 logger = function_logger("tatourney-invalidate")
@@ -25,14 +27,14 @@ metrics = function_metrics("tatourney-invalidate")
 config = InvalidateConfig.from_env()
 # No circuit breaker: a retried invalidation must reach the node the moment it answers again.
 invalidator = Invalidator(
-    Cache.connect(config.cache, set_aside_seconds=0),
+    Cache.connect_all(config.cache, set_aside_seconds=0),
     LeaderboardKeys.for_prefix(config.cache.key_prefix),
 )
 
 
 @dataclass
 class Changes:
-    players: set[str] = field(default_factory=set)
+    players: dict[str, Version] = field(default_factory=dict)
     sequence_numbers: list[str] = field(default_factory=list)  # of the records that count
     ignored: int = 0
 
@@ -50,6 +52,7 @@ def changes_of(event: DynamoDBStreamEvent) -> Changes:
             if not isinstance(sequence_number, str):
                 raise ValueError("no sequence number")
             changed = changes_leaderboard(data.old_image or None, data.new_image or None)
+            version = version_after(data.new_image or None)
         except (KeyError, TypeError, ValueError, ArithmeticError, AttributeError) as error:
             changes.ignored += 1
             logger.warning(
@@ -58,7 +61,7 @@ def changes_of(event: DynamoDBStreamEvent) -> Changes:
             )
             continue
         if changed:
-            changes.players.add(player)
+            changes.players[player] = version
             changes.sequence_numbers.append(sequence_number)
     return changes
 

@@ -1,15 +1,17 @@
 """A thin memcached adapter: one home node per leaderboard, every call bounded by a short timeout,
 every failure one exception.
 
-All of a leaderboard's keys live on one node, its *home*, chosen by rendezvous hashing of the key
-prefix over the configured nodes. The choice depends on the node list only, never on which nodes
-answer: a client that remapped the keys of a node it thinks dead would send the invalidation to
-another node, and the node would come back with the old board still current (the remap problem of
-Facebook's "Scaling Memcache"). When the home node fails, the cache is unavailable for this
-leaderboard and the reader goes to the table; after a failure the node is set aside for
-DEAD_NODE_SECONDS (a circuit breaker), so an outage costs a reader one timeout, not one per
-request. The invalidate function sets nothing aside: its retries must reach the node as soon as
-it answers again.
+A leaderboard's board, lease and scan progress live on one node, its *home*, chosen by rendezvous
+hashing of the key prefix over the configured nodes; its generation counter and change log are on
+the home and, kept by the invalidate function, on every other node of the list (invalidation.py),
+so whichever node a changed list makes the home has followed every change. The home depends on
+the node list only, never on which nodes answer: a client that remapped the keys of a node it
+thinks dead would send the invalidation to another node, and the node would come back with the
+old board still current (the remap problem of Facebook's "Scaling Memcache"). When the home node
+fails, the cache is unavailable for this leaderboard and the reader goes to the table; after a
+failure the node is set aside for DEAD_NODE_SECONDS (a circuit breaker), so an outage costs a
+reader one timeout, not one per request. The invalidate function sets nothing aside: its retries
+must reach the node as soon as it answers again.
 """
 
 from __future__ import annotations
@@ -28,9 +30,10 @@ from pymemcache.exceptions import MemcacheError, MemcacheUnexpectedCloseError
 from tatourney.config import CacheConfig
 
 DEAD_NODE_SECONDS = 5
-# v2: boards carry their rows and change-log position (v1 carried a rendered body).
-# v3: a board is a head, chunks of rows and deltas (board.py).
-SCHEMA_VERSION = "v3"
+# v2: boards carry their rows and change-log position (v1 carried a rendered body);
+# v3: the change log holds each changed player's version;
+# v4: a board is a head, chunks of rows and deltas (board.py).
+SCHEMA_VERSION = "v4"
 
 Result = TypeVar("Result")
 
@@ -92,13 +95,19 @@ class Cache:
         self._lock = threading.Lock()
 
     @classmethod
-    def connect(cls, config: CacheConfig, set_aside_seconds: float = DEAD_NODE_SECONDS) -> Cache:
-        """A client for the home node; connections open lazily and are reused while warm.
+    def connect(
+        cls,
+        config: CacheConfig,
+        set_aside_seconds: float = DEAD_NODE_SECONDS,
+        endpoint: tuple[str, int] | None = None,
+    ) -> Cache:
+        """A client for `endpoint`, by default the home node; connections open lazily and are
+        reused while warm.
 
         With TLS (ElastiCache in-transit encryption) the node's certificate is verified against
         the system's trust store and the node's host name; SSL_CERT_FILE points elsewhere.
         """
-        endpoint = home_node(config.endpoints, config.key_prefix)
+        endpoint = endpoint or home_node(config.endpoints, config.key_prefix)
         tls_context = ssl.create_default_context() if config.tls else None
         client = PooledClient(
             endpoint,
@@ -110,6 +119,13 @@ class Cache:
             max_pool_size=16,  # thread safe: the local runner serves requests on threads
         )
         return cls(client, endpoint, set_aside_seconds)
+
+    @classmethod
+    def connect_all(cls, config: CacheConfig, set_aside_seconds: float) -> list[Cache]:
+        """A client for every node of the list, the home first."""
+        home = home_node(config.endpoints, config.key_prefix)
+        others = sorted(set(config.endpoints) - {home})
+        return [cls.connect(config, set_aside_seconds, node) for node in (home, *others)]
 
     def _call(self, name: str, operation: Callable[[], Result]) -> Result:
         if time.monotonic() < self._set_aside_until:

@@ -1,26 +1,48 @@
-"""The change log: which players each invalidation changed, so a rebuild re-reads only them.
+"""The change log: which players each invalidation changed and what the change left them, so a
+rebuild re-reads only them and can tell whether what it read is behind.
 
-One memcached value on the leaderboard's home node, rewritten with gets/cas by the invalidate
-function before it bumps the generation: `epoch` (random at creation, so a log that was evicted
-or lost with its node and created again never matches a board built from the old one), `seq`
-(the number of the newest entry) and the newest entries, each the players one stream batch
-changed. A board records the position (epoch, seq) of the log it was brought up to date with;
-the players changed since are the union of the entries after it — unless the log was created
-again or has dropped entries the board needs, and then only a full Scan can tell.
+One memcached value per node, rewritten with gets/cas by the invalidate function before it bumps
+the generation: `epoch` (random at creation, so a log that was evicted or lost with its node and
+created again never matches a board built from the old one), `seq` (the number of the newest
+entry) and the newest entries, each the players one stream batch changed with their *version*:
+the shown counts (games, wins, total_score) of the stream record's NewImage, or None when the
+change removed the player (or left an item that is not a stats row). A board records the position
+(epoch, seq) of the log it was brought up to date with; the players changed since are the union
+of the entries after it — unless the log was created again or has dropped entries the board
+needs, and then only a full Scan can tell.
+
+The versions are what makes an eventually consistent read safe: a row read for a player the log
+names must be exactly the newest version the log holds for them; any other row may come from a
+replica that has not applied the write yet, and is read again consistently (rebuild.py).
+Equality, not order: a removed player that comes back, or an edit that leaves `games` as it was,
+needs no version attribute in the table.
 """
 
 from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Iterable
+from collections.abc import Mapping
 from dataclasses import dataclass
+
+from tatourney.table import StatsRow
 
 # About half an hour of changes at one stream batch every 2 s; a board further behind than
 # this is rebuilt from a full Scan, as it would be without a log.
 MAX_ENTRIES = 1000
-# Bounds the value (one memcached item, rewritten by every invalidation) whatever the names.
+# Bounds the value (one memcached item, rewritten by every invalidation) whatever the names:
+# each player counts their name and VERSION_CHARACTERS for the counts beside it.
 MAX_PLAYER_CHARACTERS = 200_000
+VERSION_CHARACTERS = 24
+
+# What a change left a player: the shown counts (games, wins, total_score), None when removed.
+Version = tuple[int, int, int] | None
+Changes = Mapping[str, Version]
+
+
+def version_of(row: StatsRow | None) -> Version:
+    """The version a board's row (None: no row) is at."""
+    return None if row is None else (row.games, row.wins, row.total_score)
 
 
 def random_start() -> int:
@@ -40,7 +62,7 @@ class Position:
 class ChangeLog:
     epoch: int
     seq: int
-    entries: tuple[tuple[int, tuple[str, ...]], ...]  # (seq, players), oldest first
+    entries: tuple[tuple[int, tuple[tuple[str, Version], ...]], ...]  # (seq, changes), oldest first
 
     @classmethod
     def new(cls) -> ChangeLog:
@@ -59,25 +81,30 @@ class ChangeLog:
         if position.seq < oldest - 1:
             return None
         changed: set[str] = set()
-        for seq, players in self.entries:
+        for seq, changes in self.entries:
             if seq > position.seq:
-                changed.update(players)
+                changed.update(player for player, _ in changes)
         return frozenset(changed)
 
-    def append(self, players: Iterable[str]) -> ChangeLog:
+    def versions(self) -> dict[str, Version]:
+        """Each player the log names, at the newest version it holds for them."""
+        return {player: version for _, changes in self.entries for player, version in changes}
+
+    def append(self, changes: Changes) -> ChangeLog:
         """This log with one more entry, the oldest dropped beyond the bounds."""
         seq = self.seq + 1
-        entries = [*self.entries, (seq, tuple(sorted(set(players))))]
-        characters = sum(len(name) for _, names in entries for name in names)
+        entries = [*self.entries, (seq, tuple(sorted(changes.items())))]
+        characters = sum(_characters(entry) for entry in entries)
         while len(entries) > MAX_ENTRIES or (
             len(entries) > 1 and characters > MAX_PLAYER_CHARACTERS
         ):
-            characters -= sum(len(name) for name in entries.pop(0)[1])
+            characters -= _characters(entries.pop(0))
         return ChangeLog(self.epoch, seq, tuple(entries))
 
     def encode(self) -> bytes:
+        entries = [[seq, dict(changes)] for seq, changes in self.entries]
         return json.dumps(
-            {"epoch": self.epoch, "seq": self.seq, "entries": self.entries},
+            {"epoch": self.epoch, "seq": self.seq, "entries": entries},
             ensure_ascii=False,
             separators=(",", ":"),
         ).encode()
@@ -90,8 +117,22 @@ class ChangeLog:
         try:
             data = json.loads(value)
             entries = tuple(
-                (int(seq), tuple(str(name) for name in names)) for seq, names in data["entries"]
+                (int(seq), tuple(sorted((str(p), _version(v)) for p, v in changes.items())))
+                for seq, changes in data["entries"]
             )
             return cls(int(data["epoch"]), int(data["seq"]), entries)
-        except (ValueError, TypeError, KeyError):
+        except (ValueError, TypeError, KeyError, AttributeError):
             return None
+
+
+def _version(value: object) -> Version:
+    if value is None:
+        return None
+    if not isinstance(value, list) or len(value) != 3:
+        raise ValueError(f"not a version: {value!r}")
+    games, wins, total_score = (int(count) for count in value)
+    return games, wins, total_score
+
+
+def _characters(entry: tuple[int, tuple[tuple[str, Version], ...]]) -> int:
+    return sum(len(player) + VERSION_CHARACTERS for player, _ in entry[1])

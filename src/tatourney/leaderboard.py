@@ -107,13 +107,17 @@ class Leaderboard:
         table: StatsTable,
         config: LeaderboardConfig,
         clock: Callable[[], float] = time.time,
+        settle: bool = True,
     ) -> None:
+        """`settle=False`: see Rebuilder (a test switch, never deployed)."""
         self._cache = cache
         self._table = table
         self._config = config
         self._keys = LeaderboardKeys.for_prefix(config.cache.key_prefix)
         self._clock = clock
-        self._rebuilder = Rebuilder(table, self._save_progress, config.lease_ttl_seconds / 2)
+        self._rebuilder = Rebuilder(
+            table, self._save_progress, config.lease_ttl_seconds / 2, settle
+        )
         self._memory: RenderedBoard | None = None  # the last board this container served
         # The cached board this container follows, patched in place by deltas; the lock keeps
         # concurrent requests (the local runner's threads) from patching it at once.
@@ -425,7 +429,9 @@ class Leaderboard:
         logger.warning("cache unavailable, reading the table", extra={"error": str(error)})
         trace.cache_errors += 1
         try:
-            scanned = self._table.scan()
+            # Consistent: without the cache there is no change log to check the rows against,
+            # and an eventually consistent Scan could miss a change already invalidated.
+            scanned = self._table.scan(consistent=True)
         except TableUnavailable as table_error:
             return self._last_board_or_unavailable(None, str(table_error), trace)
         trace.reads.scan_pages += scanned.requests

@@ -14,6 +14,16 @@ A rebuild starts from the last board built (any generation) and the change log:
 Every read of the table happens after the log position was read, so a change is either seen by
 the rows or is in the log after their position (then the next rebuild reads it).
 
+The reads are eventually consistent (half the read units), and such a read may return a row from
+before a write whose invalidation has already been processed. So every path ends by **settling**
+the rows against the log it read: each player the log names must hold exactly the newest version
+the log records for them (absent, if removed); the players that do not are read again with
+ConsistentRead, which returns every write that completed before it, and that row stands. Settling
+comes after the sweep page, so a sweep row behind the log never replaces a newer row either.
+The log is read after the generation counter, and the invalidate function writes the log before
+it bumps the counter, so a rebuild tagged with a generation sees the version of every change
+whose bump that generation includes: a board served as current holds those versions or newer.
+
 A rebuild returns an `Update`: a patch is the rows that differ from the board it started from
 (never a copy of the board: the work is the change's), a full Scan every row.
 """
@@ -28,7 +38,7 @@ from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, replace
 
 from tatourney.board import Entry, inflate, rows_from_json, rows_to_json
-from tatourney.changelog import ChangeLog, Position
+from tatourney.changelog import ChangeLog, Position, version_of
 from tatourney.table import Cursor, StatsRow, StatsTable, TableUnavailable
 
 logger = logging.getLogger(__name__)
@@ -137,7 +147,8 @@ class Reads:
     """What a rebuild read from the table (for the metrics and the tests)."""
 
     scan_pages: int = 0
-    players: int = 0
+    players: int = 0  # players read by name (BatchGetItem), consistently or not
+    behind: int = 0  # of them, read again consistently: what was read first was behind the log
     read_units: float = 0.0
 
 
@@ -147,8 +158,12 @@ class Rebuilder:
         table: StatsTable,
         save_progress: Callable[[ScanProgress | None], None],
         scan_budget_seconds: float,
+        settle: bool = True,
     ) -> None:
+        """`settle=False` leaves eventually consistent reads unchecked: only for a test that must
+        show what the check prevents (the local stack's UP_UNSAFE_SKIP_SETTLE), never deployed."""
         self._table = table
+        self._settle_enabled = settle
         self._save_progress = save_progress
         self._scan_budget_seconds = scan_budget_seconds
         self._scan_page_items = FULL_SCAN_PAGE_ITEMS
@@ -183,15 +198,33 @@ class Rebuilder:
             reads.read_units += page.consumed_read_units
             rows.update((row.player, row) for row in page.rows)
             sweep_from = page.cursor
+        self._settle(rows, log, reads)
         return Update(log.position, sweep_from, base.scan_read_units, rows.changes(), whole=False)
 
+    def _settle(self, rows: MutableMapping[str, StatsRow], log: ChangeLog, reads: Reads) -> None:
+        """Read again, consistently, every player the log names whose row is not at the newest
+        version the log holds for them: a replica behind (or a write newer than the log)."""
+        if not self._settle_enabled:
+            return
+        behind = frozenset(
+            player
+            for player, version in log.versions().items()
+            if version_of(rows.get(player)) != version
+        )
+        self._reread(rows, behind, reads, consistent=True)
+        reads.behind += len(behind)
+
     def _reread(
-        self, rows: MutableMapping[str, StatsRow], players: frozenset[str], reads: Reads
+        self,
+        rows: MutableMapping[str, StatsRow],
+        players: frozenset[str],
+        reads: Reads,
+        consistent: bool = False,
     ) -> None:
         """Replace `players` in `rows` by what the table holds now (absent: removed)."""
         if not players:
             return
-        found = self._table.get_players(players)
+        found = self._table.get_players(players, consistent=consistent)
         reads.players += len(players)
         reads.read_units += found.consumed_read_units
         for player in players:
@@ -220,6 +253,7 @@ class Rebuilder:
                     pages=progress.pages + 1,
                 )
             self._reread(rows, log.changed_since(progress.position) or frozenset(), reads)
+            self._settle(rows, log, reads)
         except (TableUnavailable, ScanIncomplete):
             if progress.pages > start_pages:
                 self._save_progress(progress)

@@ -1,6 +1,6 @@
 """DynamoDB access: clients with bounded retries, and the leaderboard's reads of the stats table:
-Scan pages (eventually consistent, four attributes, resumable from a cursor) and BatchGetItem of
-named players.
+Scan pages (four attributes, resumable from a cursor) and BatchGetItem of named players,
+eventually consistent unless asked otherwise (rebuild.py says when a read must be consistent).
 
 boto3 and botocore are imported when the table is first read, not with this module: a hit never
 reads the table, and importing boto3 costs a cold start more than everything else it does.
@@ -90,8 +90,9 @@ class Players:
 
 
 class StatsTable:
-    """The reads a leaderboard makes of the stats table, all eventually consistent (half the read
-    units; the stream's invalidation bounds what they can miss)."""
+    """The reads a leaderboard makes of the stats table: eventually consistent by default (half
+    the read units), strongly consistent when `consistent` (what was read is checked against the
+    change log, and only the players found behind are read again consistently)."""
 
     def __init__(self, connect: Callable[[], DynamoDBClient], table_name: str) -> None:
         self._connect = connect  # called once, on the first read
@@ -101,13 +102,15 @@ class StatsTable:
     def _client(self) -> DynamoDBClient:
         return self._connect()
 
-    def scan_page(self, start: Cursor | None, limit: int | None = None) -> ScanPage:
+    def scan_page(
+        self, start: Cursor | None, limit: int | None = None, consistent: bool = False
+    ) -> ScanPage:
         """One Scan page from `start` (None: the table's start), of at most `limit` items."""
         request: dict[str, Any] = {
             "TableName": self._table_name,
             "ProjectionExpression": PROJECTION,
             "ExpressionAttributeNames": ATTRIBUTES,
-            "ConsistentRead": False,
+            "ConsistentRead": consistent,
             "ReturnConsumedCapacity": "TOTAL",
         }
         if start is not None:
@@ -122,14 +125,14 @@ class StatsTable:
             _units(page.get("ConsumedCapacity")),
         )
 
-    def scan(self) -> ScanPage:
+    def scan(self, consistent: bool = False) -> ScanPage:
         """Every row: the Scan read to its end (the cursor of the result is None)."""
         rows: list[StatsRow] = []
         consumed = 0.0
         requests = 0
         cursor: Cursor | None = None
         while True:
-            page = self.scan_page(cursor)
+            page = self.scan_page(cursor, consistent=consistent)
             rows.extend(page.rows)
             consumed += page.consumed_read_units
             requests += 1
@@ -137,8 +140,9 @@ class StatsTable:
             if cursor is None:
                 return ScanPage(rows, None, consumed, requests)
 
-    def get_players(self, players: Collection[str]) -> Players:
-        """The rows of `players` (BatchGetItem, 100 keys a request); absent players are left out."""
+    def get_players(self, players: Collection[str], consistent: bool = False) -> Players:
+        """The rows of `players` (BatchGetItem, 100 keys a request); absent players are left out.
+        Keys DynamoDB leaves unprocessed (its partial answer under throttling) are asked again."""
         rows: list[StatsRow] = []
         consumed = 0.0
         names = sorted(players)
@@ -148,7 +152,7 @@ class StatsTable:
                 "Keys": keys,
                 "ProjectionExpression": PROJECTION,
                 "ExpressionAttributeNames": ATTRIBUTES,
-                "ConsistentRead": False,
+                "ConsistentRead": consistent,
             }
             for attempt in range(UNPROCESSED_ATTEMPTS):
                 with self._errors("batch_get_item"):
@@ -196,19 +200,31 @@ def _deserializer() -> Callable[[Any], Any]:
     return TypeDeserializer().deserialize
 
 
+def row_of(values: Mapping[str, Any]) -> StatsRow | None:
+    """The stats row of an item's deserialised attributes (a Scan's, or a stream record's
+    image); None when it is not one (written by hand, say): the board leaves it out."""
+    try:
+        counts = [values.get(name, 0) for name in ("games", "wins", "total_score")]
+        if not isinstance(values["player"], str) or any(
+            isinstance(count, bool) or int(count) != count or count < 0 for count in counts
+        ):
+            return None
+        return StatsRow(values["player"], *(int(count) for count in counts))
+    except (KeyError, TypeError, ValueError, ArithmeticError):
+        return None
+
+
 def _rows(items: list[dict[str, Any]]) -> list[StatsRow]:
-    """The items as rows; an item that is not a stats row (written by hand, say) is left out."""
+    """The items as rows; an item that is not a stats row is left out, logged."""
     _deserialize = _deserializer()
     rows = []
     for item in items:
         try:
-            values = {name: _deserialize(value) for name, value in item.items()}
-            counts = [values.get(name, 0) for name in ("games", "wins", "total_score")]
-            if not isinstance(values["player"], str) or any(
-                isinstance(count, bool) or int(count) != count or count < 0 for count in counts
-            ):
-                raise TypeError("not a stats row")
-            rows.append(StatsRow(values["player"], *(int(count) for count in counts)))
-        except (KeyError, TypeError, ValueError, ArithmeticError):
+            row = row_of({name: _deserialize(value) for name, value in item.items()})
+        except (TypeError, ValueError, ArithmeticError):
+            row = None
+        if row is None:
             logger.warning("stats item left out of the board", extra={"item": repr(item)[:200]})
+        else:
+            rows.append(row)
     return rows

@@ -16,7 +16,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,13 +26,14 @@ from pymemcache.client.base import Client
 
 from tatourney.cache import LeaderboardKeys, home_node
 from tatourney.leaderboard import Served
-from tatourney.table import Cursor, ScanPage, StatsTable
+from tatourney.table import Cursor, Players, ScanPage, StatsTable
 from tatourney_local.runner import INVALIDATE_MAPPING, LocalFunction
 from tatourney_local.services import LOOPBACK, Memcached
 from tatourney_local.streams import FailureLog, StreamMapping
 from tatourney_local.tables import TableNames
 from tests.conftest import FaultMatrix, Reader
 from tests.core.test_cache_protocol import TEN_PLAYERS
+from tests.core.test_consistency import replica_lag
 from tests.support import LocalAws
 
 HANG_SECONDS = 1.5
@@ -87,6 +88,7 @@ class Read:
     ended: float
     outcome: str  # HIT, MISS, STALE or 503
     mark_wins: int | None  # what the board said of Mark (None: no board)
+    behind: int = 0  # players read again consistently: an eventually consistent read was behind
 
 
 def is_older(read: Read, wins: int) -> bool:
@@ -103,7 +105,7 @@ class FaultRun:
     tables: TableNames
     cluster: Cluster
     readers: list[Reader]
-    mapping: StreamMapping
+    invalidate: LocalFunction  # what the mapping invokes: a test may deploy another
     failure_log: FailureLog
     reads: list[Read] = field(default_factory=list)
     written: dict[int, float] = field(default_factory=dict)  # Mark's wins -> when written
@@ -115,9 +117,9 @@ class FaultRun:
     def recovered(self) -> None:
         self.recovered_at = time.monotonic()
 
-    def deliver(self, function: LocalFunction, event: dict[str, Any]) -> Any:
+    def deliver(self, event: dict[str, Any]) -> Any:
         """The mapping's invocation of invalidate, noting which changes it processed when."""
-        answer = function.invoke(event)
+        answer = self.invalidate.invoke(event)
         failed = {failure["itemIdentifier"] for failure in answer["batchItemFailures"]}
         self.failed_deliveries += bool(failed)
         for record in event["Records"]:
@@ -141,7 +143,8 @@ class FaultRun:
         ended = time.monotonic()
         if isinstance(answer, Served):
             wins = next(p["wins"] for p in answer.board.players() if p["player"] == "Mark")
-            read = Read(index, started, ended, answer.source.value, wins)
+            behind = answer.trace.reads.behind
+            read = Read(index, started, ended, answer.source.value, wins, behind)
         else:
             read = Read(index, started, ended, "503", None)
         self.reads.append(read)
@@ -216,7 +219,13 @@ class FaultRun:
             "worst staleness s": round(max((r.ended - written for r in old), default=0.0), 2),
             "processed after s": round(processed - written, 2),
             "failed deliveries": self.failed_deliveries,
+            "re-read behind": sum(r.behind for r in self.reads),
         }
+
+
+def invalidate_function(lambda_env: dict[str, str], endpoints: str) -> LocalFunction:
+    """The invalidate function deployed with the node list `endpoints`."""
+    return LocalFunction("invalidate", {**lambda_env, "CACHE_ENDPOINTS": endpoints})
 
 
 @pytest.fixture(params=[1, 2, 3], ids=lambda n: f"{n}-nodes")
@@ -237,19 +246,18 @@ def run(
 ) -> Iterator[FaultRun]:
     """The board built and cached, the stats stream feeding invalidate, two warm readers."""
     aws.put_stats(tables.stats, TEN_PLAYERS)
-    invalidate = LocalFunction("invalidate", {**lambda_env, "CACHE_ENDPOINTS": cluster.endpoints})
+    invalidate = invalidate_function(lambda_env, cluster.endpoints)
     stream_arn = aws.client.describe_table(TableName=tables.stats)["Table"]["LatestStreamArn"]
     failure_log = FailureLog(tmp_path / "failures.jsonl")
     readers = [make_reader(cache_endpoints=cluster.endpoints) for _ in range(2)]
-    holder: list[FaultRun] = []
+    fault_run = FaultRun(aws, tables, cluster, readers, invalidate, failure_log)
     mapping = StreamMapping(
         aws.streams,
         stream_arn,
-        lambda event: holder[0].deliver(invalidate, event),
+        fault_run.deliver,
         settings=INVALIDATE_MAPPING,
         failure_log=failure_log,
     )
-    holder.append(FaultRun(aws, tables, cluster, readers, mapping, failure_log))
     seeded = time.monotonic()
     mapping.start()
     try:
@@ -259,8 +267,8 @@ def run(
             time.sleep(0.05)
         for reader in readers:
             reader.leaderboard.read()
-        assert [holder[0].read().outcome for _ in readers] == ["HIT", "HIT"]
-        yield holder[0]
+        assert [fault_run.read().outcome for _ in readers] == ["HIT", "HIT"]
+        yield fault_run
     finally:
         mapping.stop()
 
@@ -308,10 +316,15 @@ class PauseAfterRead(StatsTable):
         self.has_read.set()
         assert self.go_on.wait(timeout=WAIT_SECONDS), "the test never let the holder go on"
 
-    def scan_page(self, start: Cursor | None, limit: int | None = None) -> ScanPage:
-        page = self._inner.scan_page(start, limit)
+    def scan_page(
+        self, start: Cursor | None, limit: int | None = None, consistent: bool = False
+    ) -> ScanPage:
+        page = self._inner.scan_page(start, limit, consistent)
         self._pause()
         return page
+
+    def get_players(self, players: Collection[str], consistent: bool = False) -> Players:
+        return self._inner.get_players(players, consistent)
 
 
 def test_the_board_node_hangs_while_a_lease_holder_rebuilds(
@@ -369,43 +382,181 @@ def test_an_invalidation_arriving_while_the_node_is_unreachable_is_redelivered(
 def test_every_other_node_hangs_while_the_board_node_is_fine(
     run: FaultRun, cluster: Cluster, key_prefix: str, fault_matrix: FaultMatrix
 ) -> None:
+    """Readers never touch the other nodes; the invalidation must reach them too (each may be
+    the home of a shorter list), so it counts as processed once they answer again."""
     others = [i for i in range(len(cluster.nodes)) if i != cluster.home_of(key_prefix)]
     for index in others:
         cluster.hang(index)
     run.change(10)
-    run.read_until_processed_and_served_from_the_cache(10)
+    deadline = time.monotonic() + WAIT_SECONDS
+    while run.failed_deliveries < 1:
+        assert time.monotonic() < deadline, "the invalidation was not reported as failed"
+        run.read_for(0.2)
     for index in others:
         cluster.resume(index)
+    run.recovered()
+    run.read_until_processed_and_served_from_the_cache(10)
 
     run.assert_guarantees(10)
-    assert run.failed_deliveries == 0, "the invalidation never touched the hung nodes"
     assert all(reader.leaderboard._cache._set_aside_until == 0 for reader in run.readers)
     fault_matrix.add(run.row("every other node hangs", len(cluster.nodes), 10))
 
 
 @pytest.mark.parametrize("cluster", [3], ids=lambda n: f"{n}-nodes", indirect=True)
-def test_a_leaderboards_keys_never_leave_its_home_node(
+def test_a_leaderboards_board_lease_and_scan_never_leave_its_home_node(
     run: FaultRun, cluster: Cluster, key_prefix: str
 ) -> None:
     keys = LeaderboardKeys.for_prefix(key_prefix)
-    everything = [keys.board, keys.generation, keys.lease, keys.log, keys.scan]
+    homed = [keys.board, keys.lease, keys.scan]
     home = cluster.home_of(key_prefix)
     others = [node for index, node in enumerate(cluster.nodes) if index != home]
 
-    def held_elsewhere() -> list[str]:
-        return [
-            key for node in others for key in Client(("127.0.0.1", node.port)).get_many(everything)
-        ]
+    def held_elsewhere(names: list[str]) -> list[str]:
+        return [key for node in others for key in Client((LOOPBACK, node.port)).get_many(names)]
 
-    assert held_elsewhere() == []
+    assert held_elsewhere(homed) == []
+    assert sorted(held_elsewhere([keys.generation, keys.log])) == sorted(
+        [keys.generation, keys.log] * len(others)
+    ), "the counter and the log follow every change on every node"
     cluster.hang(home)
     run.change(10)
     deadline = time.monotonic() + WAIT_SECONDS
     while run.failed_deliveries < 2:  # the invalidation was tried, and refused
         assert time.monotonic() < deadline, "the invalidation was not reported as failed"
         run.read_for(0.2)
-    assert held_elsewhere() == [], "a key was written to another node while its home hung"
+    assert held_elsewhere(homed) == [], "a key was written to another node while its home hung"
     cluster.resume(home)
     run.recovered()
     run.read_until_processed_and_served_from_the_cache(10)
-    assert held_elsewhere() == []
+    assert held_elsewhere(homed) == []
+
+
+# DynamoDB's eventually consistent reads: the replica-lag fault ---------------------------------
+
+FILLERS = [(f"filler-{n:03}", 10, 0, 100) for n in range(190)]  # ranked below the ten
+
+
+@pytest.mark.parametrize("cluster", [1], ids=lambda n: f"{n}-nodes", indirect=True)
+@pytest.mark.parametrize("lag_ms", [0, 100, 500, 2000])
+@pytest.mark.parametrize("path", ["patch", "full Scan", "resumed Scan"])
+def test_injected_replica_lag_never_puts_the_pre_change_board_back(
+    run: FaultRun, cluster: Cluster, fault_matrix: FaultMatrix, lag_ms: int, path: str
+) -> None:
+    if path == "patch":  # 200 players: re-reading one costs less than a Scan
+        run.aws.put_stats(run.tables.stats, FILLERS)
+        run.change(5)
+        run.read_until_processed_and_served_from_the_cache(5)
+    for reader in run.readers:
+        if path == "resumed Scan":  # a page of 3 a request: the Scan goes on across requests
+            reader.leaderboard._rebuilder._scan_page_items = 3
+            reader.leaderboard._rebuilder._scan_budget_seconds = 0
+    with replica_lag(run.aws, run.tables, *run.readers, seconds=lag_ms / 1000):
+        run.change(10)
+        run.read_until_processed_and_served_from_the_cache(10)
+        run.read_for(lag_ms / 1000)  # and on, while replicas are behind the change
+
+    run.assert_guarantees(10)
+    if lag_ms >= 500:  # the invalidation arrives well within the lag: reads were behind
+        assert sum(r.behind for r in run.reads) >= 1, "the fault made no read behind"
+    fault_matrix.add(run.row(f"replica lag {lag_ms} ms, {path}", len(cluster.nodes), 10))
+
+
+# The node list changes: scale out, scale back in, a rolling deploy ----------------------------
+
+
+def node_lists(cluster: Cluster, key_prefix: str) -> tuple[str, str]:
+    """(the list without the home of the whole cluster, the whole list): growing from the first
+    to the second moves the home to the added node."""
+    home = cluster.home_of(key_prefix)
+    shorter = [node.endpoint for index, node in enumerate(cluster.nodes) if index != home]
+    return ",".join(shorter), cluster.endpoints
+
+
+def deploy(
+    run: FaultRun,
+    make_reader: Callable[..., Reader],
+    lambda_env: dict[str, str],
+    invalidate: str | None = None,
+    leaderboard: str | None = None,
+) -> None:
+    """Deploy the functions with new node lists: new containers, cold."""
+    if invalidate is not None:
+        run.invalidate = invalidate_function(lambda_env, invalidate)
+    if leaderboard is not None:
+        run.readers = [make_reader(cache_endpoints=leaderboard) for _ in run.readers]
+    run.recovered()  # every container must be served from the cache again
+
+
+def start_on_the_shorter_list(
+    run: FaultRun,
+    make_reader: Callable[..., Reader],
+    lambda_env: dict[str, str],
+    key_prefix: str,
+) -> tuple[str, str]:
+    """Both functions deployed with the shorter list, and the node it leaves out emptied (on
+    ElastiCache a node added to a cluster is a new, empty node)."""
+    shorter, whole = node_lists(run.cluster, key_prefix)
+    deploy(run, make_reader, lambda_env, invalidate=shorter, leaderboard=shorter)
+    added = run.cluster.home_of(key_prefix)
+    run.cluster.crash(added)
+    run.cluster.restart(added)
+    run.change(5)
+    run.read_until_processed_and_served_from_the_cache(5)
+    return shorter, whole
+
+
+@pytest.mark.parametrize("cluster", [3], ids=lambda n: f"{n}-nodes", indirect=True)
+def test_the_node_list_grown_then_shrunk_back_never_serves_the_old_home_board(
+    run: FaultRun,
+    cluster: Cluster,
+    key_prefix: str,
+    make_reader: Callable[..., Reader],
+    lambda_env: dict[str, str],
+    fault_matrix: FaultMatrix,
+) -> None:
+    """The old home keeps its board while the added node is the home; scaled back in, it is the
+    home again, and must have followed the changes made meanwhile."""
+    before, grown = start_on_the_shorter_list(run, make_reader, lambda_env, key_prefix)
+    old_readers = run.readers
+    deploy(run, make_reader, lambda_env, invalidate=grown, leaderboard=grown)
+    run.change(10)
+    run.read_until_processed_and_served_from_the_cache(10)
+    deploy(run, make_reader, lambda_env, invalidate=before)
+    run.readers = old_readers  # warm containers of the first list, their boards in memory
+    run.change(20)
+    run.read_until_processed_and_served_from_the_cache(20)
+
+    run.assert_guarantees(10)
+    run.assert_guarantees(20)
+    fault_matrix.add(run.row("node list grown then shrunk back", len(cluster.nodes), 20))
+
+
+@pytest.mark.parametrize("cluster", [3], ids=lambda n: f"{n}-nodes", indirect=True)
+def test_mismatched_node_lists_during_a_deploy_never_serve_the_pre_change_board(
+    run: FaultRun,
+    cluster: Cluster,
+    key_prefix: str,
+    make_reader: Callable[..., Reader],
+    lambda_env: dict[str, str],
+    fault_matrix: FaultMatrix,
+) -> None:
+    """Scale out with the invalidate function deployed first, then scale in with the
+    leaderboard function first: while they differ, the invalidate function's list holds the
+    leaderboard's, whose home follows every change."""
+    before, grown = start_on_the_shorter_list(run, make_reader, lambda_env, key_prefix)
+    deploy(run, make_reader, lambda_env, invalidate=grown)
+    run.change(10)  # the readers' home is not the invalidate function's
+    run.read_until_processed_and_served_from_the_cache(10)
+    deploy(run, make_reader, lambda_env, leaderboard=grown)
+    run.change(20)
+    run.read_until_processed_and_served_from_the_cache(20)
+    deploy(run, make_reader, lambda_env, leaderboard=before)
+    run.change(30)  # scale in: the readers' home is not the invalidate function's again
+    run.read_until_processed_and_served_from_the_cache(30)
+    deploy(run, make_reader, lambda_env, invalidate=before)
+    run.change(40)
+    run.read_until_processed_and_served_from_the_cache(40)
+
+    for wins in (10, 20, 30, 40):
+        run.assert_guarantees(wins)
+    fault_matrix.add(run.row("mismatched lists during a deploy", len(cluster.nodes), 40))

@@ -21,6 +21,7 @@ from tatourney_local.tables import TableNames
 from tests.conftest import Reader
 from tests.core.test_cache_protocol import (
     cache_for,
+    changes,
     invalidator,
     patched_board,
     players,
@@ -71,7 +72,8 @@ def game(
     aws.put_stats(tables.stats, rows)
     for player in removed:
         aws.client.delete_item(TableName=tables.stats, Key={"player": {"S": player}})
-    invalidator(memcached, key_prefix).invalidate([row[0] for row in rows] + list(removed))
+    names = [row[0] for row in rows] + list(removed)
+    invalidator(memcached, key_prefix).invalidate(changes(aws, tables.stats, names))
     assert source_of(holder.leaderboard.read()) is Source.MISS
 
 

@@ -23,7 +23,13 @@ from tatourney.responses import (
     parse_page,
 )
 from tatourney_local.tables import TableNames
-from tests.core.test_cache_protocol import TEN_PLAYERS, invalidator, many_players, put_many
+from tests.core.test_cache_protocol import (
+    TEN_PLAYERS,
+    changes,
+    invalidator,
+    many_players,
+    put_many,
+)
 from tests.support import FakeLambdaContext, LocalAws, http_event, load_handler
 
 CONTEXT = FakeLambdaContext()
@@ -192,7 +198,7 @@ def test_an_unchanged_board_is_a_304_with_no_body_until_it_changes(
     assert other_page["statusCode"] == 200, "another page has another tag"
 
     aws.put_stats(tables.stats, [("Tia", 11, 8, 5500)])
-    invalidator(memcached, key_prefix).invalidate(["Tia"])
+    invalidator(memcached, key_prefix).invalidate(changes(aws, tables.stats, ["Tia"]))
     changed = get(leaderboard, if_none_match=etag)
     assert changed["statusCode"] == 200
     assert changed["headers"]["ETag"] != etag
@@ -204,7 +210,8 @@ def test_a_rebuild_that_changed_nothing_keeps_the_tag(
     leaderboard: Any, memcached: Any, key_prefix: str
 ) -> None:
     etag = get(leaderboard)["headers"]["ETag"]
-    invalidator(memcached, key_prefix).invalidate(["Tia"])  # a change that shows nothing new
+    # a change that shows nothing new
+    invalidator(memcached, key_prefix).invalidate({"Tia": (10, 7, 5000)})
     again = get(leaderboard, if_none_match=etag)
     assert again["statusCode"] == 304
     assert again["headers"]["X-Cache"] == "MISS", "rebuilt, and still the same board"

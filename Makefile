@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-os test lint format lock package up down bench bench-cold-start bench-quick test-localstack fault-matrix
+.PHONY: help install install-os test lint format lock package up down bench bench-cold-start bench-large bench-quick test-localstack fault-matrix
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'

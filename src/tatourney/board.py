@@ -121,8 +121,13 @@ class Board:
 
     @classmethod
     def of(cls, rows: Iterable[StatsRow]) -> Board:
+        """A board of `rows` (the last row of a player counts), sorted at once: O(n log n)."""
         board = cls()
-        board.apply({row.player: row for row in rows})
+        for row in rows:
+            board.rows.chunks[chunk_of(row.player)][row.player] = row
+        every = list(board.rows.values())
+        board._ranked = SortedKeyList(every, key=rank_key)
+        board._digest = sum(map(_row_hash, every)) % DIGEST_MODULUS
         return board
 
     def apply(self, changes: RowChanges) -> None:

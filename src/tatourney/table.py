@@ -51,19 +51,19 @@ def dynamodb_client(max_attempts: int, environment: Mapping[str, str]) -> Dynamo
     import boto3  # noqa: PLC0415 - on the first read of the table (module docstring)
     from botocore.config import Config  # noqa: PLC0415
 
-    session = boto3.session.Session(
-        aws_access_key_id=environment.get("AWS_ACCESS_KEY_ID"),
-        aws_secret_access_key=environment.get("AWS_SECRET_ACCESS_KEY"),
-        aws_session_token=environment.get("AWS_SESSION_TOKEN"),
-        region_name=environment.get("AWS_REGION") or environment.get("AWS_DEFAULT_REGION"),
-    )
     config = Config(
         retries={"mode": "standard", "total_max_attempts": max_attempts},
         connect_timeout=2,
         read_timeout=5,
     )
-    return session.client(
-        "dynamodb", config=config, endpoint_url=environment.get("AWS_ENDPOINT_URL")
+    return boto3.client(
+        "dynamodb",
+        config=config,
+        region_name=environment.get("AWS_REGION") or environment.get("AWS_DEFAULT_REGION"),
+        endpoint_url=environment.get("AWS_ENDPOINT_URL"),
+        aws_access_key_id=environment.get("AWS_ACCESS_KEY_ID"),
+        aws_secret_access_key=environment.get("AWS_SECRET_ACCESS_KEY"),
+        aws_session_token=environment.get("AWS_SESSION_TOKEN"),
     )
 
 

@@ -47,9 +47,9 @@ lock: ## Re-resolve requirements/dev.txt from requirements/dev.in
 	rm -rf .venv-lock
 
 
-fault-matrix: install ## The fault matrix alone (tests/cluster: memcached nodes hung and killed); writes bench/results/fault-matrix.md and the README's table
+fault-matrix: install ## The fault matrix alone (tests/cluster: memcached nodes hung and killed); writes bench/results/fault-matrix.md and its table in docs/benchmarks.md
 	$(BIN)/pytest tests/cluster --fault-matrix bench/results/fault-matrix.md
-	$(PY) tools/readme_section.py README.md fault-matrix bench/results/fault-matrix.md
+	$(PY) tools/readme_section.py docs/benchmarks.md fault-matrix bench/results/fault-matrix.md
 
 test-localstack: install localstack-install ## Only the tests marked localstack, against LocalStack only (LOCALSTACK_ENDPOINT: one you run)
 	$(BIN)/pytest -m localstack --aws-backends localstack

@@ -1,5 +1,5 @@
-"""`python -m bench [--quick] [--players N,N,...] [--output DIR] [--readme FILE]`: run the
-benchmark, print its table, save its files, and put the summary between a README's bench-summary
+"""`python -m bench [--quick] [--players N,N,...] [--output DIR] [--doc FILE]`: run the
+benchmark, print its table, save its files, and put the summary between a document's bench-summary
 markers."""
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from pathlib import Path
 
 from bench.report import (
     describe_machine,
+    doc_with_summary,
     print_table,
-    readme_with_summary,
     summary_markdown,
     write_outputs,
 )
@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--output", type=Path, default=RESULTS, help=f"default: {RESULTS}")
     parser.add_argument("--command", default="make bench", help="how this run was started")
-    parser.add_argument("--readme", type=Path, help="a README whose summary this run replaces")
+    parser.add_argument("--doc", type=Path, help="a document whose summary this run replaces")
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
     if args.players is not None:
@@ -56,8 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     def progress(message: str) -> None:
         print(f"[{time.monotonic() - started:6.1f}s] {message}", file=sys.stderr, flush=True)
 
-    if args.readme is not None:
-        readme_with_summary(args.readme.read_text(), "")  # no markers: fail before the run
+    if args.doc is not None:
+        doc_with_summary(args.doc.read_text(), "")  # no markers: fail before the run
     # The handlers print an EMF metrics line per request to stdout, as in Lambda: formatted
     # and written, but not shown here (the run's table is printed afterwards).
     with open(os.devnull, "w") as discarded, contextlib.redirect_stdout(discarded):
@@ -71,10 +71,10 @@ def main(argv: list[str] | None = None) -> int:
     print_table(results)
     for path in write_outputs(results, session.latencies, args.output):
         progress(f"wrote {path}")
-    if args.readme is not None:
-        text = readme_with_summary(args.readme.read_text(), summary_markdown(results))
-        args.readme.write_text(text)
-        progress(f"wrote the summary into {args.readme}")
+    if args.doc is not None:
+        text = doc_with_summary(args.doc.read_text(), summary_markdown(results))
+        args.doc.write_text(text)
+        progress(f"wrote the summary into {args.doc}")
     return 0
 
 

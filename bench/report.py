@@ -364,7 +364,7 @@ def _cold_start_lines(results: dict[str, Any]) -> list[str]:
 
 def _tables(results: dict[str, Any]) -> list[tuple[str, list[list[str]]]]:
     return [
-        ("Targets (issue 11)", _targets_table(results)),
+        ("Targets", _targets_table(results)),
         ("Latency and what a change costs the table", _cost_table(results)),
         ("Hits: the site's request three ways, against memcached itself", _hits_table(results)),
         (
@@ -496,9 +496,9 @@ def summary_markdown(results: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def readme_with_summary(readme: str, summary: str) -> str:
-    """The README with `summary` between its bench-summary markers (ValueError if it has none)."""
-    return with_section(readme, "bench-summary", summary)
+def doc_with_summary(doc: str, summary: str) -> str:
+    """`doc` with `summary` between its bench-summary markers (ValueError if it has none)."""
+    return with_section(doc, "bench-summary", summary)
 
 
 def write_outputs(

@@ -1,6 +1,6 @@
 # `make bench`: the cache's effect measured side by side (the site before caching, the original
 # fix, tatourney) against a real memcached and DynamoDB Local; prints a table, writes
-# bench/results/ (latest.json, summary.md, latency.png) and puts the summary into the README.
+# bench/results/ (latest.json, summary.md, latency.png) and puts the summary into docs/benchmarks.md.
 # A benchmark, not a test: nothing in it asserts a time. `make bench-quick` measures less and
 # writes .local/bench-quick/.
 
@@ -8,8 +8,8 @@
 BENCH_AT := PYTHONPATH=src $(PY) -m bench
 BENCH := $(BENCH_AT) $(if $(BENCH_PLAYERS),--players $(BENCH_PLAYERS))
 
-bench: $(BIN)/.installed node_modules/.installed install-os bench-cold-start ## Benchmark uncached vs the original fix vs tatourney (~5 min; writes bench/results/ and the README summary)
-	$(BENCH) --command "make bench" --readme README.md
+bench: $(BIN)/.installed node_modules/.installed install-os bench-cold-start ## Benchmark uncached vs the original fix vs tatourney (~5 min; writes bench/results/ and the summary in docs/benchmarks.md)
+	$(BENCH) --command "make bench" --doc docs/benchmarks.md
 
 # 100,000 players does not fit in make bench's ten minutes (the baselines' full Scans alone take
 # minutes): its own target, its own folder.

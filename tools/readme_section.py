@@ -1,6 +1,6 @@
 """Put a generated file's text into a README between `<!-- NAME:start -->` and `<!-- NAME:end -->`.
 
-python tools/readme_section.py README.md fault-matrix bench/results/fault-matrix.md
+python tools/readme_section.py docs/benchmarks.md fault-matrix bench/results/fault-matrix.md
 """
 
 from __future__ import annotations

@@ -103,7 +103,7 @@ resource "aws_cloudwatch_metric_alarm" "this" {
   for_each = local.alarms
 
   alarm_name        = "${var.name}-${each.key}"
-  alarm_description = "${each.value.description} Runbook: README.md#${each.value.anchor}"
+  alarm_description = "${each.value.description} Runbook: docs/operations.md#${each.value.anchor}"
 
   comparison_operator = "GreaterThanThreshold"
   threshold           = each.value.threshold
@@ -156,7 +156,7 @@ resource "aws_cloudwatch_dashboard" "this" {
         {
           type = "alarm", x = 0, y = 0, width = 24, height = local.graphs_top
           properties = {
-            title = "Alarms (runbook: README.md, Operating it)"
+            title = "Alarms (runbook: docs/operations.md)"
             # A widget shows at most 100 alarms; only a cache of 31 nodes or more makes that many.
             alarms = slice(local.alarm_arns, 0, min(100, length(local.alarm_arns)))
           }

@@ -325,7 +325,7 @@ def test_records_outside_the_bounds_go_to_the_failure_destination_and_the_batch_
 def test_a_rejected_game_written_again_corrected_is_folded_once(
     aws: LocalAws, tables: TableNames, aggregate: ModuleType, failures_file: Path
 ) -> None:
-    """The replay the README describes: delete the rejected item, put the corrected one."""
+    """The replay docs/api.md describes: delete the rejected item, put the corrected one."""
     put_game(aws, tables.games, 7, "Mark", 10**30, winner=True)
     assert aggregate.handler(aws.stream_event(tables.games), CONTEXT) == FOLDED
     [message] = failure_messages(failures_file)

@@ -241,13 +241,13 @@ def test_the_503_share_and_the_unchosen_5xx_are_computed_from_the_leaderboards_a
 
 
 @needs_terraform
-def test_every_alarm_has_a_runbook_section_in_the_readme(with_cache: dict[str, Any]) -> None:
-    readme = (ROOT / "README.md").read_text()
-    runbook = readme[readme.index("## Operating it") :]
+def test_every_alarm_has_a_runbook_section(with_cache: dict[str, Any]) -> None:
+    operations = (ROOT / "docs" / "operations.md").read_text()
+    runbook = operations[operations.index("## Runbook") :]
     headings = {
         re.sub(r"[^a-z0-9 -]", "", line.lstrip("#").strip().lower()).replace(" ", "-")
         for line in runbook.splitlines()
-        if line.startswith("#### ")
+        if line.startswith("### ")
     }
     for name, alarm in with_cache["alarms"].items():
         assert alarm["anchor"] in headings, (name, alarm["anchor"])
@@ -398,7 +398,7 @@ def test_the_alarms_notify_the_topic_on_alarm_and_recovery_and_quiet_is_healthy(
     assert alarm["comparison_operator"] == "GreaterThanThreshold"
     assert alarm["evaluation_periods"] == "${var.evaluation_minutes}"
     assert alarm["datapoints_to_alarm"] == "${var.breaching_minutes_to_alarm}"
-    assert "Runbook: README.md#${each.value.anchor}" in alarm["alarm_description"]
+    assert "Runbook: docs/operations.md#${each.value.anchor}" in alarm["alarm_description"]
 
 
 def test_the_topic_it_creates_is_encrypted_with_a_key_cloudwatch_may_use() -> None:

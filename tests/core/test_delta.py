@@ -12,10 +12,17 @@ from typing import Any
 
 import pytest
 
-from tatourney.board import MAX_INFLATED_BYTES, RECENT_VERSIONS, Board, RenderedBoard, decode_head
+from tatourney.board import (
+    MAX_INFLATED_BYTES,
+    RECENT_VERSIONS,
+    Board,
+    RenderedBoard,
+    decode_head,
+    encode_changes,
+)
 from tatourney.cache import LeaderboardKeys
 from tatourney.leaderboard import Source
-from tatourney.table import StatsTable
+from tatourney.table import StatsRow, StatsTable
 from tatourney_local.services import Memcached
 from tatourney_local.tables import TableNames
 from tests.conftest import Reader
@@ -128,8 +135,8 @@ def test_a_gap_in_the_published_changes_reads_the_whole_board_once(
     assert (len(recorder.read("delta")), recorder.read("chunk")) == (1, []), "then deltas again"
 
 
-@pytest.mark.parametrize("delta", ["evicted", "garbage", "zlib-bomb"])
-def test_a_delta_evicted_or_unreadable_reads_the_whole_board(
+@pytest.mark.parametrize("delta", ["evicted", "garbage", "zlib-bomb", "wrong-rows"])
+def test_a_delta_evicted_unreadable_or_wrong_reads_the_whole_board(
     make_reader: Callable[..., Reader],
     aws: LocalAws,
     tables: TableNames,
@@ -146,6 +153,10 @@ def test_a_delta_evicted_or_unreadable_reads_the_whole_board(
     game(aws, tables, memcached, key_prefix, holder, [("player-00008", 20, 19, 900)])
     if delta == "evicted":
         cache.delete(first_delta)
+    elif delta == "wrong-rows":  # readable, but not what that version changed: the digest tells
+        cache.set(
+            first_delta, encode_changes({"player-00007": StatsRow("player-00007", 1, 1, 1)}), 0
+        )
     else:
         cache.set(first_delta, BOMB if delta == "zlib-bomb" else b"\x78\x9cgarbage", 0)
 

@@ -481,15 +481,18 @@ def summary_markdown(results: dict[str, Any]) -> str:
         "units). *5xx / STALE / fresh answers/s*: under the fixed offered load against the "
         "capacity model, from the steady state of a deployed site: the board cached, no read "
         "capacity banked. *container*: Python heap (tracemalloc) of the board a warm container "
-        "keeps, decoded from the cached value, then with the site's page rendered, then with the "
+        "keeps (its ranked board read from the cached chunks, and the copy a request serves), "
+        "then with the site's page rendered, then with the "
         f"most pages it keeps ({MEMORY_PAGES}) at the largest limit ({MAX_LIMIT:,} players). "
         "*after a "
-        "game*: the median rebuild (the container that takes the lease: decode the cached board, "
-        "read the changed players and a sweep page, rank, encode, store) and the first hit of "
-        "another warm container (it gets the new board from memcached and decodes it, once per "
-        "change). A *seed-cache* hit gets the whole board from memcached and decodes and renders "
-        "it on every request (the same encoding tatourney stores), hence its hit latency grows "
-        "with the board; the memcached get alone is the last column of the hits table.",
+        "game*: the median rebuild (the container that takes the lease: read the changed "
+        "players and a sweep page, patch its board, store the delta, the changed chunks and the "
+        "head) and the first hit of another warm container (it gets the new head and the game's "
+        "delta from memcached and patches its board, once per change). A *seed-cache* hit gets "
+        "the whole board from memcached and decodes and ranks it on every request (the encoding "
+        "of one of tatourney's chunks, holding every row), hence its hit latency grows "
+        "with the board; the memcached get alone is the last column of the hits table (for "
+        "tatourney, the board's head).",
         "",
         MODEL_NOTE,
     ]

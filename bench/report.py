@@ -375,6 +375,27 @@ def _tables(results: dict[str, Any]) -> list[tuple[str, list[list[str]]]]:
     ]
 
 
+def _replica_lag_lines(results: dict[str, Any]) -> list[str]:
+    """Read units per change with the replica-lag fault: the normal and the worst case."""
+    lagged = results.get("replica_lag")
+    if not lagged:
+        return ["not measured"]
+    what = {
+        "normal": "no read behind",
+        "worst": "every eventually consistent read of a changed row behind",
+    }
+    lines = []
+    for case, meaning in what.items():
+        figures = lagged[case]
+        lines.append(
+            f"- {case} ({meaning}): {figures['read_units_per_change']} read units per change, "
+            f"{figures['consistent_rereads_per_change']} consistent re-reads per change, "
+            f"{figures['old_rows_served']} old rows served ({figures['changes']} changes, "
+            f"{lagged['players']:,} players)"
+        )
+    return lines
+
+
 def print_table(results: dict[str, Any]) -> None:
     plan = results["plan"]
     print(f"\ntatourney benchmark ({plan['name']}), {results['date']}: {_machine_line(results)}")
@@ -386,6 +407,9 @@ def print_table(results: dict[str, Any]) -> None:
         print(line)
     print("\nCold start at 1 RCU")
     for line in [*_cold_start_lines(results), "", *_herd_notes(results)]:
+        print(line)
+    print("\nRead units per change under the replica-lag fault")
+    for line in _replica_lag_lines(results):
         print(line)
     print(f"\n{MODEL_NOTE}")
 
@@ -465,6 +489,13 @@ def summary_markdown(results: dict[str, Any]) -> str:
         *_cold_start_lines(results),
         "",
         *_herd_notes(results),
+        "",
+        "**Read units per change under the replica-lag fault** (one warm container follows "
+        "one changed player a change, patch path: the changed player, a sweep page, and a "
+        "consistent re-read of every changed player found behind the change log; "
+        "`bench/replica_lag.py`):",
+        "",
+        *_replica_lag_lines(results),
         "",
         "*table reads per change*: what the latency loop read from the table, over the games "
         "played in it (uncached reads on every request, so its figure is the scans of the "

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from bench import replica_lag
 from bench.capacity import BURST_SECONDS, TableMeter
 from bench.measure import (
     PROVISIONED_READ_UNITS,
@@ -62,6 +63,8 @@ class Plan:
     load_seconds: float
     load_change_every_seconds: float
     load_containers: int
+    replica_lag_players: int  # the board bench/replica_lag.py follows changes on
+    replica_lag_changes: int  # changes per case (normal, worst)
 
 
 FULL = Plan(
@@ -82,6 +85,8 @@ FULL = Plan(
     load_seconds=10.0,
     load_change_every_seconds=2.0,
     load_containers=64,
+    replica_lag_players=1_000,
+    replica_lag_changes=50,
 )
 QUICK = dataclasses.replace(
     FULL,
@@ -99,6 +104,8 @@ QUICK = dataclasses.replace(
     load_seconds=2.0,
     load_change_every_seconds=0.7,
     load_containers=48,
+    replica_lag_players=replica_lag.QUICK_PLAYERS,
+    replica_lag_changes=replica_lag.QUICK_CHANGES,
 )
 
 
@@ -407,6 +414,8 @@ def run(plan: Plan, progress: Callable[[str], None]) -> tuple[dict[str, Any], Se
             latencies={},
         )
         sizes = [measure_size(session, players) for players in plan.players]
+        progress("read units per change under the replica-lag fault")
+        lagged = replica_lag.measure(stack, plan.replica_lag_players, plan.replica_lag_changes)
     return {
         "plan": asdict(plan),
         "request": {
@@ -424,5 +433,6 @@ def run(plan: Plan, progress: Callable[[str], None]) -> tuple[dict[str, Any], Se
             "bucket_at_start": "empty (as after a busy period)",
         },
         "sizes": sizes,
+        "replica_lag": lagged,
         "seconds": round(time.monotonic() - started, 1),
     }, session

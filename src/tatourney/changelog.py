@@ -15,13 +15,16 @@ The versions are what makes an eventually consistent read safe: a row read for a
 names must be exactly the newest version the log holds for them; any other row may come from a
 replica that has not applied the write yet, and is read again consistently (rebuild.py).
 Equality, not order: a removed player that comes back, or an edit that leaves `games` as it was,
-needs no version attribute in the table.
+needs no version attribute in the table. A log also says when it was created: one younger than
+REPLICA_LAG_BOUND_SECONDS cannot vouch for the changes made before it (its predecessor was
+evicted, or lost with its node), so a full Scan settled against it reads consistently.
 """
 
 from __future__ import annotations
 
 import json
 import secrets
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -34,6 +37,11 @@ MAX_ENTRIES = 1000
 # each player counts their name and VERSION_CHARACTERS for the counts beside it.
 MAX_PLAYER_CHARACTERS = 200_000
 VERSION_CHARACTERS = 24
+
+# How far behind the writes an eventually consistent read may be (DynamoDB: usually within a
+# second); the log keeps versions far longer (MAX_ENTRIES), and a log younger than this cannot
+# tell what the reads it settles may have missed before it existed.
+REPLICA_LAG_BOUND_SECONDS = 10.0
 
 # What a change left a player: the shown counts (games, wins, total_score), None when removed.
 Version = tuple[int, int, int] | None
@@ -63,10 +71,15 @@ class ChangeLog:
     epoch: int
     seq: int
     entries: tuple[tuple[int, tuple[tuple[str, Version], ...]], ...]  # (seq, changes), oldest first
+    created_at: float = 0.0  # wall-clock seconds; 0: long ago
 
     @classmethod
-    def new(cls) -> ChangeLog:
-        return cls(random_start(), 0, ())
+    def new(cls, now: float | None = None) -> ChangeLog:
+        return cls(random_start(), 0, (), time.time() if now is None else now)
+
+    def vouches_at(self, now: float) -> bool:
+        """Whether the log is old enough that a replica's lag cannot reach back before it."""
+        return now - self.created_at >= REPLICA_LAG_BOUND_SECONDS
 
     @property
     def position(self) -> Position:
@@ -99,12 +112,17 @@ class ChangeLog:
             len(entries) > 1 and characters > MAX_PLAYER_CHARACTERS
         ):
             characters -= _characters(entries.pop(0))
-        return ChangeLog(self.epoch, seq, tuple(entries))
+        return ChangeLog(self.epoch, seq, tuple(entries), self.created_at)
 
     def encode(self) -> bytes:
         entries = [[seq, dict(changes)] for seq, changes in self.entries]
         return json.dumps(
-            {"epoch": self.epoch, "seq": self.seq, "entries": entries},
+            {
+                "epoch": self.epoch,
+                "seq": self.seq,
+                "created_at": self.created_at,
+                "entries": entries,
+            },
             ensure_ascii=False,
             separators=(",", ":"),
         ).encode()
@@ -120,7 +138,8 @@ class ChangeLog:
                 (int(seq), tuple(sorted((str(p), _version(v)) for p, v in changes.items())))
                 for seq, changes in data["entries"]
             )
-            return cls(int(data["epoch"]), int(data["seq"]), entries)
+            created_at = float(data.get("created_at", 0.0))
+            return cls(int(data["epoch"]), int(data["seq"]), entries, created_at)
         except (ValueError, TypeError, KeyError, AttributeError):
             return None
 

@@ -116,7 +116,7 @@ class Leaderboard:
         self._keys = LeaderboardKeys.for_prefix(config.cache.key_prefix)
         self._clock = clock
         self._rebuilder = Rebuilder(
-            table, self._save_progress, config.lease_ttl_seconds / 2, settle
+            table, self._save_progress, config.lease_ttl_seconds / 2, clock, settle
         )
         self._memory: RenderedBoard | None = None  # the last board this container served
         # The cached board this container follows, patched in place by deltas; the lock keeps
@@ -337,7 +337,7 @@ class Leaderboard:
     def _create_log(self) -> ChangeLog:
         """An empty change log (never written yet, or evicted); if another reader or the
         invalidate function created one first, theirs is used."""
-        self._cache.add(self._keys.log, ChangeLog.new().encode(), 0)
+        self._cache.add(self._keys.log, ChangeLog.new(self._clock()).encode(), 0)
         log = ChangeLog.decode(self._cache.get(self._keys.log))
         if log is None:
             raise CacheUnavailable("change log could not be created")

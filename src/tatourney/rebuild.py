@@ -19,7 +19,9 @@ before a write whose invalidation has already been processed. So every path ends
 the rows against the log it read: each player the log names must hold exactly the newest version
 the log records for them (absent, if removed); the players that do not are read again with
 ConsistentRead, which returns every write that completed before it, and that row stands. Settling
-comes after the sweep page, so a sweep row behind the log never replaces a newer row either.
+comes after the sweep page, so a sweep row behind the log never replaces a newer row either. A
+full Scan settled against a log created less than REPLICA_LAG_BOUND_SECONDS ago (its predecessor
+evicted, or lost with its node: the changes before it are in no log) reads consistently instead.
 The log is read after the generation counter, and the invalidate function writes the log before
 it bumps the counter, so a rebuild tagged with a generation sees the version of every change
 whose bump that generation includes: a board served as current holds those versions or newer.
@@ -158,6 +160,7 @@ class Rebuilder:
         table: StatsTable,
         save_progress: Callable[[ScanProgress | None], None],
         scan_budget_seconds: float,
+        clock: Callable[[], float] = time.time,
         settle: bool = True,
     ) -> None:
         """`settle=False` leaves eventually consistent reads unchecked: only for a test that must
@@ -167,6 +170,7 @@ class Rebuilder:
         self._save_progress = save_progress
         self._scan_budget_seconds = scan_budget_seconds
         self._scan_page_items = FULL_SCAN_PAGE_ITEMS
+        self._clock = clock
 
     def build(
         self,
@@ -236,12 +240,16 @@ class Rebuilder:
             progress = ScanProgress(log.position, None, (), 0.0)
         deadline = time.monotonic() + self._scan_budget_seconds
         start_pages = progress.pages
+        # A log too young to vouch for what a replica may still miss: no settling can help.
+        consistent = self._settle_enabled and not log.vouches_at(self._clock())
         rows = {row.player: row for row in progress.rows}
         try:
             while progress.pages == 0 or progress.cursor is not None:
                 if progress.pages > start_pages and time.monotonic() > deadline:
                     raise ScanIncomplete(f"full scan: {progress.pages} pages read so far")
-                page = self._table.scan_page(progress.cursor, limit=self._scan_page_items)
+                page = self._table.scan_page(
+                    progress.cursor, limit=self._scan_page_items, consistent=consistent
+                )
                 reads.scan_pages += 1
                 reads.read_units += page.consumed_read_units
                 rows.update((row.player, row) for row in page.rows)

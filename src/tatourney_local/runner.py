@@ -33,9 +33,11 @@ from types import FrameType, ModuleType
 from typing import Any
 from urllib.parse import parse_qs
 
+import boto3
 from aws_lambda_powertools.metrics.provider.cold_start import reset_cold_start_flag
 
 from tatourney.telemetry import service_name
+from tatourney_local.faults import ReplicaLag
 from tatourney_local.metrics import (
     METRIC_LINES,
     AlarmView,
@@ -303,6 +305,7 @@ class Options:
     function_log_level: str = "WARNING"
     state_dir: Path = STATE_DIR
     tables: TableNames = field(default_factory=TableNames)
+    replica_lag_ms: int = 0  # the replica-lag fault on the functions' DynamoDB clients; 0: off
 
 
 class Stack:
@@ -318,6 +321,7 @@ class Stack:
         self.metrics = LocalMetrics()
         self.server_errors = RecentEvents()  # 5xx answered to the site: API Gateway's 5xx
         self.simulator: GameSimulator
+        self.replica_lag: ReplicaLag | None = None  # --replica-lag-ms
         self._server: ThreadingHTTPServer
         self._cleanup = contextlib.ExitStack()
 
@@ -355,6 +359,15 @@ class Stack:
         self._cleanup.callback(self.dynamodb.stop)
         client = self.dynamodb.client()
         create_tables(client, options.tables)
+        if options.replica_lag_ms:
+            # On a new default session before the functions' clients exist, so they all get it;
+            # `client` (created before) reads the previous versions consistently.
+            self.replica_lag = ReplicaLag(
+                options.replica_lag_ms / 1000, client, [options.tables.stats]
+            )
+            self._cleanup.callback(setattr, boto3, "DEFAULT_SESSION", boto3.DEFAULT_SESSION)
+            boto3.DEFAULT_SESSION = boto3.Session()
+            self.replica_lag.install(boto3.DEFAULT_SESSION.events)
 
         environment = lambda_environment(
             self.cache_endpoints,
@@ -646,6 +659,13 @@ def parse_options(argv: list[str] | None) -> tuple[str, Options]:
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
         help="POWERTOOLS_LOG_LEVEL of the functions (INFO shows every invocation)",
     )
+    start.add_argument(
+        "--replica-lag-ms",
+        type=int,
+        default=Options.replica_lag_ms,
+        help="answer eventually consistent reads of stats rows written within this many "
+        "milliseconds with their previous version, as a DynamoDB replica behind would (0: off)",
+    )
     stop = commands.add_parser("down", help="stop a running `up`")
     for command in (start, stop):
         command.add_argument(
@@ -667,6 +687,7 @@ def parse_options(argv: list[str] | None) -> tuple[str, Options]:
         games_per_minute=args.games_per_minute,
         seed_rounds=max(args.seed_rounds, 1),
         function_log_level=args.function_log_level,
+        replica_lag_ms=max(args.replica_lag_ms, 0),
     )
 
 

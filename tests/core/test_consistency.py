@@ -5,8 +5,10 @@ versions — patch, full Scan, resumed full Scan — against a real memcached an
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import pytest
 
@@ -15,7 +17,7 @@ from tatourney.changelog import ChangeLog
 from tatourney.leaderboard import Source
 from tatourney.rebuild import SWEEP_ITEMS
 from tatourney_local.faults import ReplicaLag, unprocessed_keys
-from tatourney_local.services import Memcached, dynamodb_client
+from tatourney_local.services import Memcached, dynamodb_client, free_port
 from tatourney_local.tables import TableNames
 from tests.conftest import Reader
 from tests.core.test_cache_protocol import (
@@ -50,12 +52,21 @@ def replica_lag(
             lag.uninstall(events)
 
 
+def a_minute_on() -> float:
+    """A reader's clock a minute ahead: a log just created is as old as REPLICA_LAG_BOUND_SECONDS
+    and more, and vouches for what it holds (the lag tests need not wait for it)."""
+    return time.time() + 60
+
+
 def one_page_a_request(
-    make_reader: Callable[..., Reader], aws: LocalAws, tables: TableNames
+    make_reader: Callable[..., Reader], aws: LocalAws, tables: TableNames, **settings: Any
 ) -> tuple[Reader, Reader]:
     """Two readers of 35 players whose full Scan reads one page of 10 a request."""
     put_many(aws, tables.stats, many_players(35))
-    readers = make_reader(lease_ttl_seconds=1), make_reader(lease_ttl_seconds=1)
+    readers = (
+        make_reader(lease_ttl_seconds=1, **settings),
+        make_reader(lease_ttl_seconds=1, **settings),
+    )
     for reader in readers:
         reader.leaderboard._rebuilder._scan_page_items = 10
         reader.leaderboard._rebuilder._scan_budget_seconds = 0
@@ -170,7 +181,7 @@ def test_with_injected_replica_lag_a_full_scan_settles_against_the_log(
     key_prefix: str,
 ) -> None:
     put_many(aws, tables.stats, many_players(50))
-    reader = make_reader()
+    reader = make_reader(clock=a_minute_on)  # the log is old enough to vouch for what it holds
     with replica_lag(aws, tables, reader):
         aws.put_stats(tables.stats, [("player-00042", 11, 10, 2000)])
         invalidator(memcached, key_prefix).invalidate(changes(aws, tables.stats, ["player-00042"]))
@@ -178,9 +189,32 @@ def test_with_injected_replica_lag_a_full_scan_settles_against_the_log(
 
     assert source_of(answer) is Source.MISS
     assert [scan.get("ExclusiveStartKey") for scan in reader.scans] == [None]
+    assert [scan["ConsistentRead"] for scan in reader.scans] == [False]
     assert wins_of(answer, "player-00042") == 10
     assert reader.players_read == [{"player-00042"}]
     assert consistent_flags(reader) == [True]
+
+
+def test_with_injected_replica_lag_a_full_scan_against_a_log_created_anew_reads_consistently(
+    make_reader: Callable[..., Reader],
+    aws: LocalAws,
+    tables: TableNames,
+    memcached: Memcached,
+    key_prefix: str,
+) -> None:
+    """The log lost (evicted, or with its node) right after a change was processed: the new log
+    does not name the change, so only a consistent Scan can be sure to see it."""
+    put_many(aws, tables.stats, many_players(50))
+    reader = make_reader()
+    with replica_lag(aws, tables, reader):
+        aws.put_stats(tables.stats, [("player-00042", 11, 10, 2000)])
+        invalidator(memcached, key_prefix).invalidate(changes(aws, tables.stats, ["player-00042"]))
+        cache_for(memcached, key_prefix).delete(reader.leaderboard._keys.log)
+        answer = reader.leaderboard.read()
+
+    assert source_of(answer) is Source.MISS
+    assert [scan["ConsistentRead"] for scan in reader.scans] == [True]
+    assert wins_of(answer, "player-00042") == 10
 
 
 def test_with_injected_replica_lag_a_resumed_full_scan_settles_against_the_log(
@@ -190,7 +224,7 @@ def test_with_injected_replica_lag_a_resumed_full_scan_settles_against_the_log(
     memcached: Memcached,
     key_prefix: str,
 ) -> None:
-    first, second = one_page_a_request(make_reader, aws, tables)
+    first, second = one_page_a_request(make_reader, aws, tables, clock=a_minute_on)
     with replica_lag(aws, tables, first, second):
         first.leaderboard.read()  # page one, kept as progress
         aws.put_stats(tables.stats, [("player-00001", 11, 10, 2000), ("player-00033", 11, 10, 9)])
@@ -294,3 +328,19 @@ def test_the_invalidate_function_logs_each_players_version_from_the_stream_recor
     log = ChangeLog.decode(cache_for(memcached, lambda_env["CACHE_KEY_PREFIX"]).get(keys.log))
     assert log is not None
     assert log.versions() == {"Mark": (11, 2, 4600), "Tia": None, "Odd": None}
+
+
+def test_with_injected_replica_lag_the_cache_down_fallback_reads_consistently(
+    make_reader: Callable[..., Reader], aws: LocalAws, tables: TableNames
+) -> None:
+    """Without the cache there is no log to check against: the fallback's Scan is consistent."""
+    put_many(aws, tables.stats, many_players(20))
+    reader = make_reader(cache_endpoints=f"127.0.0.1:{free_port()}")  # nothing listens there
+    with replica_lag(aws, tables, reader):
+        aws.put_stats(tables.stats, [("player-00007", 11, 10, 2000)])
+        answer = reader.leaderboard.read()
+
+    assert source_of(answer) is Source.MISS
+    assert answer.trace.cache_errors == 1
+    assert wins_of(answer, "player-00007") == 10
+    assert [scan.get("ConsistentRead") for scan in reader.scans] == [True]

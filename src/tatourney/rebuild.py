@@ -164,7 +164,7 @@ class Rebuilder:
         settle: bool = True,
     ) -> None:
         """`settle=False` leaves eventually consistent reads unchecked: only for a test that must
-        show what the check prevents (the local stack's UP_UNSAFE_SKIP_SETTLE), never deployed."""
+        show what settling prevents (Leaderboard(settle=False); the functions never pass it)."""
         self._table = table
         self._settle_enabled = settle
         self._save_progress = save_progress
@@ -257,7 +257,9 @@ class Rebuilder:
                     progress,
                     cursor=page.cursor,
                     rows=tuple(rows.values()),
-                    read_units=progress.read_units + page.consumed_read_units,
+                    # What the Scan costs eventually consistent (half), to weigh a patch by.
+                    read_units=progress.read_units
+                    + page.consumed_read_units * (0.5 if consistent else 1.0),
                     pages=progress.pages + 1,
                 )
             self._reread(rows, log.changed_since(progress.position) or frozenset(), reads)

@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-os test lint format lock package up down play bench bench-quick test-localstack fault-matrix
+.PHONY: help install install-os test lint format lock package up down play bench bench-cold-start bench-large bench-quick test-localstack fault-matrix
 
 # `make help` lists these first, in this order, and the other targets after them.
 EVERYDAY_TARGETS := up down play test package

@@ -9,7 +9,7 @@ the deployed functions cannot set), every board a lagging read rebuilt shows the
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent
 
@@ -22,6 +22,9 @@ from tatourney.leaderboard import Leaderboard
 from tatourney.table import StatsTable
 from tatourney_local.faults import ReplicaLag
 from tatourney_local.services import dynamodb_client
+
+if TYPE_CHECKING:
+    from types_boto3_dynamodb import DynamoDBClient
 
 LAGS_MS = (0, 100, 500, 2000)
 
@@ -45,7 +48,7 @@ def checker_under_lag(
             table_client = dynamodb_client(stack.dynamodb.endpoint_url)
             reader = Leaderboard(
                 Cache.connect(config.cache),
-                StatsTable(table_client, config.stats_table),
+                StatsTable(_returning(table_client), config.stats_table),
                 config,
                 settle=mechanism,
             )
@@ -81,3 +84,8 @@ def checker_under_lag(
                 }
             )
     return rows
+
+
+def _returning(client: DynamoDBClient) -> Callable[[], DynamoDBClient]:
+    """StatsTable's connect for a client made already (bound now, not to the loop's variable)."""
+    return lambda: client

@@ -16,7 +16,7 @@ from pymemcache.client.base import Client
 from bench.capacity import TableMeter
 from bench.modes import CacheAdmin, Container, Mode, Response, site_request
 from bench.stack import Change, Changes, Stack
-from tatourney.board import MEMORY_PAGES, RenderedBoard, decode
+from tatourney.board import MEMORY_PAGES, Board, RenderedBoard, decode_head, decode_rows
 from tatourney.leaderboard import Served, Source
 from tatourney.responses import DEFAULT_LIMIT, MAX_LIMIT, Page, leaderboard_response
 
@@ -175,8 +175,8 @@ def raw_gets(stack: Stack, value_bytes: int, max_gets: int, max_seconds: float) 
 @dataclass(frozen=True)
 class CatchUp:
     """After a game, in milliseconds: the rebuild in the container that takes the lease, and the
-    first hit of another warm container, which gets the new board from memcached and decodes it
-    (every container does, once per change)."""
+    first hit of another warm container, which gets the new head and the game's delta from
+    memcached and patches its board (every container does, once per change)."""
 
     rebuild_ms: list[float]
     other_container_first_hit_ms: list[float]
@@ -232,26 +232,28 @@ def poll_bytes(container: Container, changes: Changes, admin: CacheAdmin) -> Pol
 class ContainerMemory:
     """Python heap a warm container holds for its board (tracemalloc), in bytes."""
 
-    board: int  # the RenderedBoard decoded from the cached value: rows and digest
+    board: int  # the Board read from the cached chunks and the RenderedBoard copy of it
     default_page: int  # plus the site's page, rendered (its text), as kept after a request
     pages_bound: int  # plus MEMORY_PAGES pages of MAX_LIMIT players each: the bound
-    cached_value_bytes: int  # the encoded board in memcached (not in the container)
+    cached_value_bytes: int  # the encoded board in memcached, head and chunks (not in containers)
 
 
 def container_memory(admin: CacheAdmin) -> ContainerMemory:
     """What the board a container keeps costs it: measured on the board cached now."""
     value = admin.cache.get(admin.keys.board)
-    if value is None:
+    head = decode_head(value)
+    if value is None or head is None:
         raise RuntimeError("no board cached to measure")
+    keys = [admin.keys.chunk(i, version) for i, version in enumerate(head.chunks) if version]
+    chunks = admin.cache.get_many(keys)
     gc.collect()
     tracemalloc.start()
     try:
         base = tracemalloc.get_traced_memory()[0]
-        entry = decode(value)
-        if entry is None:
-            raise RuntimeError("the cached board does not decode")
-        board = RenderedBoard(entry)
-        del entry
+        followed = Board.of(row for key in keys for row in decode_rows(chunks.get(key)) or ())
+        if not followed.matches(head):
+            raise RuntimeError("the cached board's chunks do not match its head")
+        board = RenderedBoard(head.generation, head.built_at, followed)
         board_bytes = tracemalloc.get_traced_memory()[0] - base
         served = Served(board, Source.HIT)
         leaderboard_response(served, Page(0, DEFAULT_LIMIT), None, "gzip")
@@ -262,7 +264,8 @@ def container_memory(admin: CacheAdmin) -> ContainerMemory:
         bound_bytes = tracemalloc.get_traced_memory()[0] - base
     finally:
         tracemalloc.stop()
-    return ContainerMemory(board_bytes, default_bytes, bound_bytes, len(value))
+    cached_bytes = len(value) + sum(len(chunk) for chunk in chunks.values())
+    return ContainerMemory(board_bytes, default_bytes, bound_bytes, cached_bytes)
 
 
 @dataclass(frozen=True)

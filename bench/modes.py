@@ -18,6 +18,7 @@ import base64
 import enum
 import gzip
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import Message
@@ -54,8 +55,8 @@ class UncachedLeaderboard:
         self._table = table
 
     def read(self) -> Answer:
-        entry, trace = scan_board(self._table)
-        return Served(RenderedBoard(entry), Source.MISS, trace)
+        board, trace = scan_board(self._table)
+        return Served(RenderedBoard(0, time.time(), board), Source.MISS, trace)
 
 
 class StoreAfter(Cache):
@@ -142,8 +143,8 @@ class Container:
         self._module = new_container("leaderboard")
         self._context = LocalContext("tatourney-leaderboard")
         self.config: LeaderboardConfig = self._module.config
-        self._table_client = dynamodb_client(self.config.table_max_attempts)
-        self._table = StatsTable(self._table_client, self.config.stats_table)
+        self._table_client = dynamodb_client(self.config.table_max_attempts, os.environ)
+        self._table = StatsTable(lambda: self._table_client, self.config.stats_table)
         self._cache = Cache.connect(self.config.cache)
 
     def start(self, mode: Mode) -> None:

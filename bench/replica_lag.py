@@ -77,7 +77,7 @@ def measure_case(stack: Stack, players: int, changes: int, lag_seconds: float) -
         cache=dataclasses.replace(env_config.cache, key_prefix=f"lag-{uuid.uuid4().hex[:8]}"),
     )
     cache = Cache.connect(config.cache)
-    reader = Leaderboard(cache, StatsTable(reader_client, names.stats), config)
+    reader = Leaderboard(cache, StatsTable(lambda: reader_client, names.stats), config)
     invalidator = Invalidator([cache], LeaderboardKeys.for_prefix(config.cache.key_prefix))
     lag = ReplicaLag(lag_seconds, reference, [names.stats])
     for client in (writer, reader_client):

@@ -8,11 +8,11 @@ table or cache failure escapes the reader as an exception (the original's API Ga
 500; tatourney's handler turns any exception into a 503, which the benchmark counts as 5xx).
 
 Only the caching differs from tatourney's: the same memcached adapter (one round trip per get),
-the same Scan, the same encoding of the board in memcached (tatourney's `Entry`) and the same
-rendering, so the response bodies are the same. What it lacks is everything tatourney added: a
-hit gets and decodes the whole board from memcached (tatourney keeps it in the container and gets
-only the generation counter), and a change costs a full Scan (tatourney re-reads the changed
-players).
+the same Scan, the same encoding of rows in memcached (one of tatourney's chunks, holding every
+row) and the same rendering, so the response bodies are the same. What it lacks is everything
+tatourney added: a hit gets and decodes the whole board from memcached (tatourney keeps it in the
+container and gets only the generation counter), and a change costs a full Scan (tatourney
+re-reads the changed players and patches the board).
 """
 
 from __future__ import annotations
@@ -20,25 +20,21 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from tatourney.board import Entry, RenderedBoard, decode, encode, rank
+from tatourney.board import Board, RenderedBoard, decode_rows, encode_rows
 from tatourney.cache import Cache
-from tatourney.changelog import Position
 from tatourney.leaderboard import Served, Source, Trace
 from tatourney.table import StatsTable
 
 NEVER_EXPIRES = 0  # memcached's "no TTL"
 
 
-def scan_board(table: StatsTable) -> tuple[Entry, Trace]:
+def scan_board(table: StatsTable) -> tuple[Board, Trace]:
     """The board from a full Scan of the table (the baselines' only way to read it)."""
     scanned = table.scan()
     trace = Trace()
     trace.reads.scan_pages += 1
     trace.reads.read_units += scanned.consumed_read_units
-    entry = Entry(
-        0, time.time(), Position(0, 0), None, scanned.consumed_read_units, rank(scanned.rows)
-    )
-    return entry, trace
+    return Board.of(scanned.rows), trace
 
 
 class SeedCacheLeaderboard:
@@ -48,12 +44,12 @@ class SeedCacheLeaderboard:
         self._key = key
 
     def read(self) -> Served:
-        cached = decode(self._cache.get(self._key))
+        cached = decode_rows(self._cache.get(self._key))
         if cached is not None:
-            return Served(RenderedBoard(cached), Source.HIT)
-        entry, trace = scan_board(self._table)
-        self._cache.set(self._key, encode(entry), NEVER_EXPIRES)
-        return Served(RenderedBoard(entry), Source.MISS, trace)
+            return Served(RenderedBoard(0, time.time(), Board.of(cached)), Source.HIT)
+        board, trace = scan_board(self._table)
+        self._cache.set(self._key, encode_rows(board.ranked()), NEVER_EXPIRES)
+        return Served(RenderedBoard(0, time.time(), board), Source.MISS, trace)
 
 
 class SeedCacheInvalidator:

@@ -219,11 +219,11 @@ def make_reader(lambda_env: dict[str, str]) -> Callable[..., Reader]:
         if cache_endpoints is not None:
             env["CACHE_ENDPOINTS"] = cache_endpoints
         config = dataclasses.replace(LeaderboardConfig.from_env(env), **overrides)
-        client = dynamodb_client(config.table_max_attempts)
+        client = dynamodb_client(config.table_max_attempts, env)
         reader = Reader(
             Leaderboard(
                 Cache.connect(config.cache),
-                StatsTable(client, config.stats_table),
+                StatsTable(lambda: client, config.stats_table),
                 config,
                 clock,
                 settle,

@@ -11,6 +11,7 @@ nothing is dropped.
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Mapping
 from typing import Any
@@ -35,7 +36,7 @@ logger = function_logger("tatourney-aggregate")
 metrics = function_metrics("tatourney-aggregate")
 config = AggregateConfig.from_env()
 writer = StatsWriter(
-    dynamodb_client(config.table_max_attempts), config.games_table, config.stats_table
+    dynamodb_client(config.table_max_attempts, os.environ), config.games_table, config.stats_table
 )
 failure_destination = open_destination(config.failure_destination)
 # Failures are reported per record even when every record fails, so that Lambda retries from

@@ -6,6 +6,8 @@ Every request gets a clean answer: 200 or 304, 400 (a JSON error naming the para
 
 from __future__ import annotations
 
+import functools
+import os
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -25,7 +27,11 @@ metrics = function_metrics("tatourney-leaderboard")
 config = LeaderboardConfig.from_env()
 leaderboard = Leaderboard(
     Cache.connect(config.cache),
-    StatsTable(dynamodb_client(config.table_max_attempts), config.stats_table),
+    # The client (and boto3 with it) is created on the first read of the table: a hit needs neither.
+    StatsTable(
+        functools.partial(dynamodb_client, config.table_max_attempts, dict(os.environ)),
+        config.stats_table,
+    ),
     config,
 )
 

@@ -1,34 +1,72 @@
-"""The leaderboard: rows ranked by wins, their cache encoding, and the pages served from memory.
+"""The leaderboard: rows ranked by wins, the ranked board a container patches, its cache encoding,
+and the pages served from memory.
 
-What memcached holds is an `Entry`: the ranked rows and what they were built from (the
-generation, the change-log position, where the sweep continues). What a warm container keeps is a
-`RenderedBoard`: the same rows with the JSON of the pages already asked for, so a hit serialises
-nothing.
+A container keeps a `Board`: the rows by player and the same rows ranked (a sorted list: O(log n)
+to change one row), with a digest of the rows maintained as they change. What a request serves is
+a `RenderedBoard`: an immutable copy of the ranking (a list of references, copied in C: about a
+millisecond at 100,000 players) with the JSON of the pages already asked for.
+
+What memcached holds for a board (leaderboard.py says in what order it is written):
+- the **head** (the board key): `<generation> <built_at>\\n<zlib(JSON)>`, a few KB whatever the
+  board's size: the change-log position, the sweep's cursor, the row count and digest, the ids of
+  the newest versions, and which version last wrote each chunk;
+- **chunks**: the rows split by a hash of the player's name into CHUNKS values, each written
+  under the id of the version that wrote it; a version rewrites only the chunks of the players
+  it changed, so storing a change costs the change, not the board;
+- **deltas**: per version, the rows it changed (a removed player as a name alone), under its id.
+A container whose board is one of the head's recent versions applies the deltas after it; one
+with nothing, or too far behind (a gap: the version is no longer recent, or a delta was
+evicted), reads the chunks once.
+
+Every value is read as untrusted: decompression is bounded (MAX_INFLATED_BYTES), and a value
+that does not decode is a miss, logged, never an error.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
+import logging
+import secrets
 import zlib
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sortedcontainers import SortedKeyList
+
 from tatourney.changelog import Position
 from tatourney.table import Cursor, StatsRow
 
+logger = logging.getLogger(__name__)
+
 # Pages a container keeps rendered (and gzipped, once asked for) per board: the site asks for
 # pages of 100 players (~10 KB), a client at most 1,000 (~100 KB), so this bounds them at about
-# 160 KB, 1.6 MB at worst, beside the board's rows (about 2 MB at 10,000 players).
+# 160 KB, 1.6 MB at worst, beside the board's rows.
 MEMORY_PAGES = 16
+# Values the whole board is stored in: ~800 rows each at 100,000 players (~30 KB of JSON, a
+# millisecond to encode), so a game's few players rewrite a few small values.
+CHUNKS = 128
+# Versions a head names: a container at one of them catches up from the deltas after it.
+RECENT_VERSIONS = 32
+# No cached value inflates beyond this (the largest, a full Scan's progress at 100,000 players,
+# is ~4 MB): a value that would is a miss, not a container out of memory.
+MAX_INFLATED_BYTES = 32 * 1024 * 1024
+DIGEST_MODULUS = 2**96
+
+RowChanges = Mapping[str, StatsRow | None]  # player -> their new row, None: removed
+
+
+def rank_key(row: StatsRow) -> tuple[int, float, float, str]:
+    """By wins; ties broken by win %, then average score, then name, so the order is stable."""
+    return (-row.wins, -_win_percent(row), -_avg_score(row), row.player)
 
 
 def rank(rows: Iterable[StatsRow]) -> tuple[StatsRow, ...]:
-    """By wins; ties broken by win %, then average score, then name, so the order is stable."""
-    return tuple(sorted(rows, key=lambda r: (-r.wins, -_win_percent(r), -_avg_score(r), r.player)))
+    return tuple(sorted(rows, key=rank_key))
 
 
 def _avg_score(row: StatsRow) -> float:
@@ -39,16 +77,146 @@ def _win_percent(row: StatsRow) -> float:
     return round(100 * row.wins / row.games, 1) if row.games > 0 else 0.0
 
 
+def _row_hash(row: StatsRow) -> int:
+    data = b"%s\0%d\0%d\0%d\n" % (row.player.encode(), row.games, row.wins, row.total_score)
+    return int.from_bytes(hashlib.blake2b(data, digest_size=12).digest())
+
+
+def new_version() -> int:
+    """A version's id: random, so two builders never give different boards the same id."""
+    return secrets.randbits(63) | 1  # never 0, which marks an empty chunk
+
+
+def chunk_of(player: str) -> int:
+    return zlib.crc32(player.encode()) % CHUNKS
+
+
+class ChunkedRows(Mapping[str, StatsRow]):
+    """The rows by player, kept by chunk, so a chunk's rows are at hand when it is stored."""
+
+    def __init__(self) -> None:
+        self.chunks: list[dict[str, StatsRow]] = [{} for _ in range(CHUNKS)]
+
+    def __getitem__(self, player: str) -> StatsRow:
+        return self.chunks[chunk_of(player)][player]
+
+    def __iter__(self) -> Iterator[str]:
+        return itertools.chain.from_iterable(self.chunks)
+
+    def __len__(self) -> int:
+        return sum(len(chunk) for chunk in self.chunks)
+
+
+class Board:
+    """The rows by player and ranked, and their digest: a change costs O(log n) per row.
+
+    The digest is the sum of a hash of each row (modulo 2**96): it depends on the rows alone, so
+    the same rows built twice, in any order or by another container, have the same digest.
+    """
+
+    def __init__(self) -> None:
+        self.rows = ChunkedRows()
+        self._ranked = SortedKeyList(key=rank_key)
+        self._digest = 0
+
+    @classmethod
+    def of(cls, rows: Iterable[StatsRow]) -> Board:
+        """A board of `rows` (the last row of a player counts), sorted at once: O(n log n)."""
+        board = cls()
+        for row in rows:
+            board.rows.chunks[chunk_of(row.player)][row.player] = row
+        every = list(board.rows.values())
+        board._ranked = SortedKeyList(every, key=rank_key)
+        board._digest = sum(map(_row_hash, every)) % DIGEST_MODULUS
+        return board
+
+    def apply(self, changes: RowChanges) -> None:
+        for player, row in changes.items():
+            chunk = self.rows.chunks[chunk_of(player)]
+            old = chunk.pop(player, None)
+            if old is not None:
+                self._ranked.remove(old)
+                self._digest -= _row_hash(old)
+            if row is not None:
+                chunk[player] = row
+                self._ranked.add(row)
+                self._digest += _row_hash(row)
+        self._digest %= DIGEST_MODULUS
+
+    def ranked(self) -> list[StatsRow]:
+        return list(self._ranked)
+
+    @property
+    def total(self) -> int:
+        return len(self._ranked)
+
+    @property
+    def digest(self) -> str:
+        return f"{self._digest:024x}"
+
+    def matches(self, head: Head) -> bool:
+        """Whether these are the rows `head` describes (count and digest)."""
+        return self.total == head.total and self.digest == head.digest
+
+
 @dataclass(frozen=True)
-class Entry:
-    """A board as cached: its ranked rows and what they were built from."""
+class Head:
+    """What the board key holds: a board's identity and what it was built from, not its rows."""
 
     generation: int  # the generation counter's value read before the rows were read
     built_at: float  # when the rows were last brought up to date
     position: Position  # the change log's position the rows reflect
     sweep_from: Cursor | None  # where the next sweep page starts (None: the table's start)
     scan_read_units: float  # what the last full Scan of the table cost
-    rows: tuple[StatsRow, ...]  # ranked
+    total: int  # rows
+    digest: str  # Board.digest of the rows
+    versions: tuple[int, ...]  # ids of the newest versions, oldest first; the last is this one
+    chunks: tuple[int, ...]  # for each chunk, the id of the version that wrote it (0: empty)
+
+    @property
+    def version(self) -> int:
+        return self.versions[-1]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A cached board a container holds: its head and its rows (what a rebuild patches)."""
+
+    head: Head
+    board: Board
+
+    @property
+    def position(self) -> Position:
+        return self.head.position
+
+    @property
+    def sweep_from(self) -> Cursor | None:
+        return self.head.sweep_from
+
+    @property
+    def scan_read_units(self) -> float:
+        return self.head.scan_read_units
+
+    @property
+    def rows(self) -> Mapping[str, StatsRow]:
+        return self.board.rows
+
+
+def inflate(value: bytes, what: str) -> bytes | None:
+    """`value` decompressed, or None (logged) when it is not zlib or inflates too far."""
+    try:
+        inflater = zlib.decompressobj()
+        data = inflater.decompress(value, MAX_INFLATED_BYTES)
+        if inflater.unconsumed_tail or not inflater.eof:
+            raise ValueError(f"does not inflate within {MAX_INFLATED_BYTES} bytes")
+    except (ValueError, zlib.error) as error:
+        logger.warning(f"cached {what} unreadable, treated as a miss", extra={"error": str(error)})
+        return None
+    return data
+
+
+def _deflate(body: object) -> bytes:
+    return zlib.compress(json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode(), 6)
 
 
 def rows_to_json(rows: Iterable[StatsRow]) -> list[list[str | int]]:
@@ -60,20 +228,36 @@ def rows_from_json(rows: list[list[Any]]) -> tuple[StatsRow, ...]:
     return tuple(StatsRow(str(p), int(g), int(w), int(t)) for p, g, w, t in rows)
 
 
-def encode(entry: Entry) -> bytes:
-    """`<generation> <built_at>\\n<zlib(JSON)>`: the header alone tells whether it is current."""
+def _loaded(value: bytes | None, what: str) -> Any:
+    """The JSON in a compressed value; None (logged) when absent or unreadable."""
+    if not value:
+        return None
+    data = inflate(value, what)
+    if data is None:
+        return None
+    try:
+        return json.loads(data)
+    except ValueError as error:
+        logger.warning(f"cached {what} unreadable, treated as a miss", extra={"error": str(error)})
+        return None
+
+
+def encode_head(head: Head) -> bytes:
+    """`<generation> <built_at>\\n<zlib(JSON)>`: the first line tells whether it is current."""
     body = {
-        "position": [entry.position.epoch, entry.position.seq],
-        "sweep_from": entry.sweep_from,
-        "scan_read_units": entry.scan_read_units,
-        "rows": rows_to_json(entry.rows),
+        "position": [head.position.epoch, head.position.seq],
+        "sweep_from": head.sweep_from,
+        "scan_read_units": head.scan_read_units,
+        "total": head.total,
+        "digest": head.digest,
+        "versions": head.versions,
+        "chunks": head.chunks,
     }
-    payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-    return b"%d %r\n" % (entry.generation, entry.built_at) + zlib.compress(payload, 6)
+    return b"%d %r\n" % (head.generation, head.built_at) + _deflate(body)
 
 
 def decode_header(value: bytes | None) -> tuple[int, float] | None:
-    """(generation, built_at) of an encoded entry, without decompressing it."""
+    """(generation, built_at) of an encoded head, without decompressing it."""
     if not value:
         return None
     try:
@@ -83,25 +267,81 @@ def decode_header(value: bytes | None) -> tuple[int, float] | None:
         return None
 
 
-def decode(value: bytes | None) -> Entry | None:
-    """The entry, or None for an absent or unreadable value (treated as a miss, never an error)."""
+def decode_head(value: bytes | None) -> Head | None:
+    """The head, or None for an absent or unreadable value (a miss, never an error)."""
     header = decode_header(value)
     if value is None or header is None:
         return None
+    body = _loaded(value[value.index(b"\n") + 1 :], "board head")
     try:
-        body = json.loads(zlib.decompress(value[value.index(b"\n") + 1 :]))
         epoch, seq = body["position"]
-        rows = rows_from_json(body["rows"])
-        return Entry(
+        versions = tuple(int(version) for version in body["versions"])
+        chunks = tuple(int(version) for version in body["chunks"])
+        if not versions or len(chunks) != CHUNKS:
+            raise ValueError("no version, or not one version per chunk")
+        return Head(
             header[0],
             header[1],
             Position(int(epoch), int(seq)),
             body["sweep_from"],
             float(body["scan_read_units"]),
-            rows,
+            int(body["total"]),
+            str(body["digest"]),
+            versions,
+            chunks,
         )
-    except (ValueError, TypeError, KeyError, zlib.error):
+    except (ValueError, TypeError, KeyError) as error:
+        if body is not None:
+            logger.warning(
+                "cached board head unreadable, treated as a miss", extra={"error": str(error)}
+            )
         return None
+
+
+def encode_rows(rows: Iterable[StatsRow]) -> bytes:
+    """A chunk: its rows, in no particular order."""
+    return _deflate(rows_to_json(rows))
+
+
+def decode_rows(value: bytes | None) -> tuple[StatsRow, ...] | None:
+    loaded = _loaded(value, "board chunk")
+    try:
+        return None if loaded is None else rows_from_json(loaded)
+    except (ValueError, TypeError) as error:
+        logger.warning(
+            "cached board chunk unreadable, treated as a miss", extra={"error": str(error)}
+        )
+        return None
+
+
+def encode_changes(changes: RowChanges) -> bytes:
+    """A delta: each changed row, a removed player as their name alone."""
+    return _deflate(
+        [
+            [player] if row is None else [row.player, row.games, row.wins, row.total_score]
+            for player, row in changes.items()
+        ]
+    )
+
+
+def decode_changes(value: bytes | None) -> dict[str, StatsRow | None] | None:
+    loaded = _loaded(value, "board delta")
+    if loaded is None:
+        return None
+    try:
+        changes: dict[str, StatsRow | None] = {}
+        for item in loaded:
+            if len(item) == 1:
+                changes[str(item[0])] = None
+            else:
+                row = rows_from_json([item])[0]
+                changes[row.player] = row
+    except (ValueError, TypeError) as error:
+        logger.warning(
+            "cached board delta unreadable, treated as a miss", extra={"error": str(error)}
+        )
+        return None
+    return changes
 
 
 class PageBody:
@@ -110,26 +350,24 @@ class PageBody:
     __slots__ = ("etag", "gzip_base64", "text")
 
     def __init__(self, text: str, etag: str) -> None:
-        self.text = text  # ASCII (names are \u-escaped): its length is its size in bytes
+        self.text = text  # ASCII (names are \\u-escaped): its length is its size in bytes
         self.etag = etag
         self.gzip_base64: str | None = None  # filled the first time a client accepts gzip
 
 
 class RenderedBoard:
-    """A board as a container serves it: pages rendered on first request, kept (bounded)."""
+    """A board as a request serves it: the ranking copied (immutable), pages rendered on first
+    request and kept (bounded)."""
 
-    def __init__(self, entry: Entry) -> None:
-        self.generation = entry.generation
-        self.built_at = entry.built_at
-        self.rows = entry.rows
-        self.total = len(entry.rows)
-        # Derived from the rows alone: the same board built twice, or by another container,
-        # has the same tag, so a client's copy stays valid across rebuilds that changed nothing.
-        digest = hashlib.blake2b(digest_size=12)
-        for row in entry.rows:
-            digest.update(b"%s\0%d\0%d\0%d\n" % (row.player.encode(), *_counts(row)))
-        self.digest = digest.hexdigest()
-        self._built_at_iso = datetime.fromtimestamp(entry.built_at, UTC).isoformat(
+    def __init__(self, generation: int, built_at: float, board: Board) -> None:
+        self.generation = generation
+        self.built_at = built_at
+        self.rows = board.ranked()
+        self.total = board.total
+        # The rows' digest: the same board built twice, or by another container, has the same
+        # tag, so a client's copy stays valid across rebuilds that changed nothing.
+        self.digest = board.digest
+        self._built_at_iso = datetime.fromtimestamp(built_at, UTC).isoformat(
             timespec="milliseconds"
         )
         self._pages: OrderedDict[tuple[int, int], PageBody] = OrderedDict()
@@ -163,10 +401,6 @@ class RenderedBoard:
         """Every player as the API shows them (for tests and tools)."""
         loaded: list[dict[str, Any]] = json.loads(self.page(0, self.total or 1).text)["players"]
         return loaded
-
-
-def _counts(row: StatsRow) -> tuple[int, int, int]:
-    return row.games, row.wins, row.total_score
 
 
 def _player_json(rank_: int, row: StatsRow) -> str:

@@ -31,8 +31,9 @@ from tatourney.config import CacheConfig
 
 DEAD_NODE_SECONDS = 5
 # v2: boards carry their rows and change-log position (v1 carried a rendered body);
-# v3: the change log holds each changed player's version.
-SCHEMA_VERSION = "v3"
+# v3: the change log holds each changed player's version;
+# v4: a board is a head, chunks of rows and deltas (board.py).
+SCHEMA_VERSION = "v4"
 
 Result = TypeVar("Result")
 
@@ -61,6 +62,14 @@ class LeaderboardKeys:
             log=f"{base}:log",
             scan=f"{base}:scan",
         )
+
+    def chunk(self, index: int, version: int) -> str:
+        """Chunk `index` of the board as version `version` wrote it (board.py)."""
+        return f"{self.board}:chunk:{index}:{version:x}"
+
+    def delta(self, version: int) -> str:
+        """The rows version `version` changed (board.py)."""
+        return f"{self.board}:delta:{version:x}"
 
 
 def home_node(endpoints: tuple[tuple[str, int], ...], key_prefix: str) -> tuple[str, int]:
@@ -162,6 +171,14 @@ class Cache:
         stored = self._call("set", lambda: self._client.set(key, value, expire, noreply=False))
         if not stored:
             raise CacheUnavailable(f"set: {key} not stored")
+
+    def set_many(self, values: dict[str, bytes], expire: int) -> None:
+        """Store every value (one round trip); CacheUnavailable unless all were stored."""
+        failed = self._call(
+            "set_many", lambda: self._client.set_many(values, expire, noreply=False)
+        )
+        if failed:
+            raise CacheUnavailable(f"set_many: {len(failed)} of {len(values)} values not stored")
 
     def delete(self, key: str) -> None:
         self._call("delete", lambda: self._client.delete(key, noreply=False))

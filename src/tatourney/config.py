@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
-from urllib.request import url2pathname
 
 
 class ConfigError(ValueError):
@@ -83,6 +82,10 @@ def _key_prefix(env: Mapping[str, str], name: str, stream_name: str) -> str:
 
 def _failure_destination(env: Mapping[str, str], name: str) -> str | Path:
     """An SQS queue URL as it is, or the path of a file:// URL."""
+    # Only the aggregate function has a failure destination: the other functions' cold starts
+    # do not import urllib.request (and http.client, email) for it.
+    from urllib.request import url2pathname  # noqa: PLC0415
+
     url = _required(env, name)
     try:
         parts = urlsplit(url)

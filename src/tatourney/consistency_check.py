@@ -1,9 +1,10 @@
 """The consistency checker: after each change to the stats table, does the cache serve it?
 
 An ordinary reader of memcached beside the invalidation path (Meta's Polaris is the model): it
-is given the changes the stats stream carried, reads the leaderboard's counter, board and change
-log from the home node (one `get_many` per look, whatever the number of changes: never the table,
-never a rebuild) and classifies each change:
+is given the changes the stats stream carried, reads the leaderboard's counter, board head and
+change log from the home node in one `get_many`, then the board's chunks that hold the changed
+players in another (at most one a chunk, whatever the number of changes: never the table, never a
+rebuild), and classifies each change:
 
 - CONSISTENT: the current board was built after the change was logged and shows the player as
   the log says they are at the board's position, or beyond it (a later change's version, read
@@ -28,12 +29,12 @@ from __future__ import annotations
 import enum
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from tatourney.board import Entry, decode
+from tatourney.board import Head, chunk_of, decode_head, decode_rows
 from tatourney.cache import Cache, LeaderboardKeys
 from tatourney.changelog import ChangeLog, Version, version_of
 from tatourney.invalidation import changes_leaderboard, version_after
@@ -92,18 +93,18 @@ class Snapshot:
     def __init__(
         self,
         generation: int | None,
-        board: Entry | None,
+        board: Head | None,
+        shown: Mapping[str, Version],
         log: ChangeLog | None,
         taken_at: float,
     ) -> None:
+        """`board`: the cached board's head; `shown`: the players of the board's chunks that
+        hold the checked players, at their versions."""
         self.generation = generation
         self.board = board
         self.log = log
         self.taken_at = taken_at
-        # The players on the board, at their versions.
-        self.shown: dict[str, Version] = (
-            {} if board is None else {row.player: version_of(row) for row in board.rows}
-        )
+        self.shown = dict(shown)
         # The first entry that logged each (player, version), and each player's newest version
         # in the entries up to the board's position: what the board must show.
         self.first_logged: dict[tuple[str, Version], int] = {}
@@ -216,13 +217,31 @@ class ConsistencyChecker:
         self._recheck_seconds = recheck_seconds
         self._recheck_interval_seconds = recheck_interval_seconds
 
-    def snapshot(self) -> Snapshot:
-        """Counter, board and log in one get_many (raises CacheUnavailable)."""
+    def snapshot(self, players: Collection[str]) -> Snapshot:
+        """Counter, board head and log in one get_many, then the chunks of the board that hold
+        `players` in another (raises CacheUnavailable). A chunk the head names but the cache no
+        longer holds leaves the board unreadable: the next read rebuilds it, as for no board."""
         keys = self._keys
         found = self._cache.get_many([keys.generation, keys.board, keys.log])
+        head = decode_head(found.get(keys.board))
+        shown: dict[str, Version] = {}
+        if head is not None:
+            wanted = {
+                keys.chunk(index, head.chunks[index])
+                for index in {chunk_of(player) for player in players}
+                if head.chunks[index]  # 0: the chunk is empty
+            }
+            chunks = self._cache.get_many(sorted(wanted)) if wanted else {}
+            for key in wanted:
+                rows = decode_rows(chunks.get(key))
+                if rows is None:
+                    head, shown = None, {}
+                    break
+                shown.update((row.player, version_of(row)) for row in rows)
         return Snapshot(
             parse_counter(found.get(keys.generation)),
-            decode(found.get(keys.board)),
+            head,
+            shown,
             ChangeLog.decode(found.get(keys.log)),
             time.time(),
         )
@@ -232,14 +251,15 @@ class ConsistencyChecker:
         deadline = time.monotonic() + self._recheck_seconds
         if not changes:
             return []
-        first = self.snapshot()
+        players = {change.player for change in changes}
+        first = self.snapshot(players)
         checks = [classify(change, first) for change in changes]
         while True:
             waiting = [i for i, c in enumerate(checks) if c.verdict is Verdict.NOT_YET_INVALIDATED]
             if not waiting or time.monotonic() + self._recheck_interval_seconds > deadline:
                 break
             time.sleep(self._recheck_interval_seconds)
-            snapshot = self.snapshot()
+            snapshot = self.snapshot(players)
             for index in waiting:
                 checks[index] = classify(checks[index].change, snapshot)
         for found in checks:

@@ -2,14 +2,16 @@
 
 Hit: the board is current when it was built under the generation counter's present value. A warm
 container keeps the last board it served and its rendered pages, so a hit is one get of the tiny
-counter whatever the board's size; a container without it gets board and counter in one round
-trip. Miss: one reader wins `add(lease)`, reads the counter, and rebuilds (rebuild.py: only what
-changed since the last board, or a full Scan), storing the board tagged with the counter it read
-*before* reading the table, so a late store after an invalidation can never be served. Readers
-that lose the lease wait briefly for the winner's board, then serve the last board as STALE, or
-take the lease over if the winner gives it up; only a lease holder reads the table. A cache
-failure sends the request to the table; a table failure serves the last board as STALE, else says
-when to retry.
+counter whatever the board's size; a container without it gets board head and counter in one
+round trip, then brings the board it holds up to that head: the deltas after its version, or
+(nothing held, or a gap) the whole board's chunks, once (board.py). Miss: one reader wins
+`add(lease)`, reads the counter, and rebuilds (rebuild.py: only what changed since the last
+board, or a full Scan), storing the board tagged with the counter it read *before* reading the
+table, so a late store after an invalidation can never be served. Readers that lose the lease
+wait briefly for the winner's board, then serve the last board as STALE, or take the lease over
+if the winner gives it up; only a lease holder reads the table, and it stores what changed: the
+delta, the chunks of the players changed, then the head. A cache failure sends the request to
+the table; a table failure serves the last board as STALE, else says when to retry.
 """
 
 from __future__ import annotations
@@ -18,15 +20,31 @@ import contextlib
 import enum
 import logging
 import secrets
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from tatourney.board import Entry, RenderedBoard, decode, decode_header, encode, rank
+from tatourney.board import (
+    RECENT_VERSIONS,
+    Board,
+    Entry,
+    Head,
+    RenderedBoard,
+    chunk_of,
+    decode_changes,
+    decode_head,
+    decode_header,
+    decode_rows,
+    encode_changes,
+    encode_head,
+    encode_rows,
+    new_version,
+)
 from tatourney.cache import Cache, CacheUnavailable, LeaderboardKeys
-from tatourney.changelog import ChangeLog, Position, random_start
+from tatourney.changelog import ChangeLog, random_start
 from tatourney.config import LeaderboardConfig
-from tatourney.rebuild import Reads, Rebuilder, ScanIncomplete, ScanProgress
+from tatourney.rebuild import Reads, Rebuilder, ScanIncomplete, ScanProgress, Update
 from tatourney.table import StatsTable, TableUnavailable
 
 logger = logging.getLogger(__name__)
@@ -100,7 +118,11 @@ class Leaderboard:
         self._rebuilder = Rebuilder(
             table, self._save_progress, config.lease_ttl_seconds / 2, clock, settle
         )
-        self._memory: RenderedBoard | None = None  # the last board this container built or got
+        self._memory: RenderedBoard | None = None  # the last board this container served
+        # The cached board this container follows, patched in place by deltas; the lock keeps
+        # concurrent requests (the local runner's threads) from patching it at once.
+        self._followed: Entry | None = None
+        self._follow_lock = threading.Lock()
 
     def read(self) -> Answer:
         trace = Trace()
@@ -137,16 +159,68 @@ class Leaderboard:
         return self._clock() - built_at < self._config.cache_ttl_seconds
 
     def _remember(self, value: bytes | None) -> RenderedBoard | None:
-        """The board in `value`, rendered once per container and kept for the next requests."""
+        """The board whose head is `value`, followed once per container and kept."""
         header = decode_header(value)
         memory = self._memory
         if header is not None and memory is not None and memory.same_as(*header):
             return memory
-        entry = decode(value)
+        entry = self._follow(decode_head(value))
         if entry is None:
             return None
-        self._memory = RenderedBoard(entry)
+        self._memory = RenderedBoard(entry.head.generation, entry.head.built_at, entry.board)
         return self._memory
+
+    def _follow(self, head: Head | None) -> Entry | None:
+        """This container's board brought to `head`: patched with the deltas after its version
+        when that version is one of the head's recent ones, else read whole from the chunks.
+        None when the cache no longer holds what that takes (then the board is rebuilt)."""
+        if head is None:
+            return None
+        with self._follow_lock:
+            followed = self._followed
+            if (
+                followed is not None
+                and followed.head.version in head.versions
+                and self._catch_up(followed, head)
+            ):
+                self._followed = Entry(head, followed.board)
+                return self._followed
+            self._followed = None  # behind a gap, or patched wrong: read whole
+            board = self._read_chunks(head)
+            if board is None:
+                return None
+            self._followed = Entry(head, board)
+            return self._followed
+
+    def _catch_up(self, followed: Entry, head: Head) -> bool:
+        """Apply to `followed`'s board the deltas after its version up to `head`'s; False when
+        one is missing (a gap: evicted) or the result is not the head's rows (then the board is
+        not to be used)."""
+        board = followed.board
+        after = head.versions[head.versions.index(followed.head.version) + 1 :]
+        keys = [self._keys.delta(version) for version in after]
+        found = self._cache.get_many(keys) if keys else {}
+        deltas = [decode_changes(found.get(key)) for key in keys]
+        if any(delta is None for delta in deltas):
+            return False
+        for delta in deltas:
+            board.apply(delta or {})
+        if not board.matches(head):
+            logger.warning("board patched from deltas differs from its head, read whole")
+            return False
+        return True
+
+    def _read_chunks(self, head: Head) -> Board | None:
+        keys = [self._keys.chunk(i, version) for i, version in enumerate(head.chunks) if version]
+        found = self._cache.get_many(keys) if keys else {}
+        chunks = [decode_rows(found.get(key)) for key in keys]
+        if any(rows is None for rows in chunks):
+            return None
+        board = Board.of(row for rows in chunks for row in rows or ())
+        if not board.matches(head):
+            logger.warning("cached board chunks differ from their head, treated as a miss")
+            return None
+        return board
 
     # Misses ---------------------------------------------------------------------------------
 
@@ -173,10 +247,9 @@ class Leaderboard:
             current = self._current_of(value, generation)
             if current is not None:
                 return Served(current, Source.HIT, trace)
-            base = decode(value)
+            base = self._follow(decode_head(value))  # the board to patch, of any generation
             try:
-                entry = self._rebuilder.build(
-                    generation,
+                update = self._rebuilder.build(
                     ChangeLog.decode(found.get(self._keys.log)) or self._create_log(),
                     base,
                     ScanProgress.decode(found.get(self._keys.scan)),
@@ -188,8 +261,7 @@ class Leaderboard:
                 return self._last_board_or_unavailable(base, str(error), trace)
             except ScanIncomplete as error:
                 return self._last_board_or_unavailable(base, str(error), trace)
-            self._store(entry)
-            self._memory = RenderedBoard(entry)
+            self._memory = self._store(generation, base, update)
             return Served(self._memory, Source.MISS, trace)
         except CacheUnavailable as error:
             return self._without_cache(error, trace)
@@ -271,9 +343,51 @@ class Leaderboard:
             raise CacheUnavailable("change log could not be created")
         return log
 
-    def _store(self, entry: Entry) -> None:
-        """Cache the board; a value that does not fit is skipped, logged."""
-        self._set_fitting(self._keys.board, encode(entry), "board")
+    def _store(self, generation: int, base: Entry | None, update: Update) -> RenderedBoard:
+        """Apply `update` to the followed board and cache what changed: the delta and the
+        chunks of the players it changed (all of them for a whole board), then the head, so a
+        head never names a value not yet stored. A value that does not fit is skipped, logged,
+        and the head with it."""
+        version = new_version()
+        with self._follow_lock:
+            if base is None or update.whole or self._followed is not base:
+                board = Board.of(row for row in update.changes.values() if row is not None)
+                chunks = [version if rows else 0 for rows in board.rows.chunks]
+                versions: tuple[int, ...] = (version,)
+                values: dict[str, bytes] = {}
+            else:
+                board = base.board
+                board.apply(update.changes)
+                chunks = list(base.head.chunks)
+                for index in {chunk_of(player) for player in update.changes}:
+                    chunks[index] = version if board.rows.chunks[index] else 0
+                versions = (*base.head.versions, version)[-RECENT_VERSIONS:]
+                values = {self._keys.delta(version): encode_changes(update.changes)}
+            for index, chunk_version in enumerate(chunks):
+                if chunk_version == version:
+                    rows = board.rows.chunks[index].values()
+                    values[self._keys.chunk(index, version)] = encode_rows(rows)
+            head = Head(
+                generation,
+                self._clock(),
+                update.position,
+                update.sweep_from,
+                update.scan_read_units,
+                board.total,
+                board.digest,
+                versions,
+                tuple(chunks),
+            )
+            self._followed = Entry(head, board)
+            rendered = RenderedBoard(generation, head.built_at, board)
+        if self._fits(values, "board"):
+            try:
+                self._cache.set_many(values, self._config.stale_ttl_seconds)
+            except CacheUnavailable as error:
+                logger.warning("board not cached", extra={"error": str(error)})
+            else:
+                self._set_fitting(self._keys.board, encode_head(head), "board head")
+        return rendered
 
     def _save_progress(self, progress: ScanProgress | None) -> None:
         if progress is None:
@@ -282,13 +396,20 @@ class Leaderboard:
             return
         self._set_fitting(self._keys.scan, progress.encode(), "full scan progress")
 
-    def _set_fitting(self, key: str, value: bytes, what: str) -> None:
+    def _fits(self, values: dict[str, bytes], what: str) -> bool:
+        """Whether every value fits memcached's item limit; if not, logged."""
         limit = self._config.cache_item_limit_bytes - ITEM_OVERHEAD_BYTES
-        if len(value) > limit:
+        largest = max((len(value) for value in values.values()), default=0)
+        if largest > limit:
             logger.warning(
                 f"{what} too large to cache, skipped",
-                extra={"value_bytes": len(value), "limit_bytes": limit},
+                extra={"value_bytes": largest, "limit_bytes": limit},
             )
+            return False
+        return True
+
+    def _set_fitting(self, key: str, value: bytes, what: str) -> None:
+        if not self._fits({key: value}, what):
             return
         try:
             self._cache.set(key, value, self._config.stale_ttl_seconds)
@@ -316,17 +437,16 @@ class Leaderboard:
         trace.reads.scan_pages += scanned.requests
         trace.reads.read_units += scanned.consumed_read_units
         # Generation 0 is never current: the counter starts at a random 63-bit value.
-        entry = Entry(
-            0, self._clock(), Position(0, 0), None, scanned.consumed_read_units, rank(scanned.rows)
-        )
-        self._memory = RenderedBoard(entry)
+        self._memory = RenderedBoard(0, self._clock(), Board.of(scanned.rows))
         return Served(self._memory, Source.MISS, trace)
 
     def _last_board_or_unavailable(self, base: Entry | None, reason: str, trace: Trace) -> Answer:
         """The newest board at hand (the cached one, or this container's) as STALE, else 503."""
         memory = self._memory
-        if base is not None and (memory is None or memory.built_at < base.built_at):
-            memory = self._memory = RenderedBoard(base)
+        if base is not None and (memory is None or memory.built_at < base.head.built_at):
+            memory = self._memory = RenderedBoard(
+                base.head.generation, base.head.built_at, base.board
+            )
         if memory is not None:
             logger.warning("table unavailable, serving the last board", extra={"error": reason})
             return Served(memory, Source.STALE, trace)

@@ -25,6 +25,9 @@ evicted, or lost with its node: the changes before it are in no log) reads consi
 The log is read after the generation counter, and the invalidate function writes the log before
 it bumps the counter, so a rebuild tagged with a generation sees the version of every change
 whose bump that generation includes: a board served as current holds those versions or newer.
+
+A rebuild returns an `Update`: a patch is the rows that differ from the board it started from
+(never a copy of the board: the work is the change's), a full Scan every row.
 """
 
 from __future__ import annotations
@@ -33,10 +36,10 @@ import json
 import logging
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, replace
 
-from tatourney.board import Entry, rank, rows_from_json, rows_to_json
+from tatourney.board import Entry, inflate, rows_from_json, rows_to_json
 from tatourney.changelog import ChangeLog, Position, version_of
 from tatourney.table import Cursor, StatsRow, StatsTable, TableUnavailable
 
@@ -78,10 +81,11 @@ class ScanProgress:
 
     @classmethod
     def decode(cls, value: bytes | None) -> ScanProgress | None:
-        if not value:
+        data = inflate(value, "full scan progress") if value else None
+        if data is None:
             return None
         try:
-            body = json.loads(zlib.decompress(value))
+            body = json.loads(data)
             epoch, seq = body["position"]
             rows = rows_from_json(body["rows"])
             return cls(
@@ -91,8 +95,53 @@ class ScanProgress:
                 float(body["read_units"]),
                 int(body["pages"]),
             )
-        except (ValueError, TypeError, KeyError, zlib.error):
+        except (ValueError, TypeError, KeyError) as error:
+            logger.warning("cached full scan progress unreadable", extra={"error": str(error)})
             return None
+
+
+@dataclass(frozen=True)
+class Update:
+    """What a rebuild found: the changes to its base board, or (`whole`) every row."""
+
+    position: Position  # of the change log the rows now reflect
+    sweep_from: Cursor | None
+    scan_read_units: float
+    changes: dict[str, StatsRow | None]  # player -> row, None: removed; every row when `whole`
+    whole: bool
+
+
+class Overlay(MutableMapping[str, StatsRow]):
+    """`base` with changes on top, without copying it: `changes` holds what differs."""
+
+    def __init__(self, base: Mapping[str, StatsRow]) -> None:
+        self._base = base
+        self._edits: dict[str, StatsRow | None] = {}
+
+    def __getitem__(self, player: str) -> StatsRow:
+        row = self._edits[player] if player in self._edits else self._base[player]
+        if row is None:
+            raise KeyError(player)
+        return row
+
+    def __setitem__(self, player: str, row: StatsRow) -> None:
+        self._edits[player] = row
+
+    def __delitem__(self, player: str) -> None:
+        if player not in self:
+            raise KeyError(player)
+        self._edits[player] = None
+
+    def __iter__(self) -> Iterator[str]:
+        yield from (p for p in self._base if p not in self._edits)
+        yield from (p for p, row in self._edits.items() if row is not None)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def changes(self) -> dict[str, StatsRow | None]:
+        """The rows that differ from the base's."""
+        return {p: row for p, row in self._edits.items() if self._base.get(p) != row}
 
 
 @dataclass
@@ -125,29 +174,22 @@ class Rebuilder:
 
     def build(
         self,
-        generation: int,
         log: ChangeLog,
         base: Entry | None,
         progress: ScanProgress | None,
         reads: Reads,
-    ) -> Entry:
-        """The board for `generation`; raises TableUnavailable or ScanIncomplete."""
+    ) -> Update:
+        """What the board changes on `base` (every row, if it cannot be patched); raises
+        TableUnavailable or ScanIncomplete."""
         changed = None if base is None else log.changed_since(base.position)
         if base is not None and changed is not None:
             patch_cost = READ_UNITS_PER_PLAYER * len(changed)
             if patch_cost < base.scan_read_units:
-                return self._patch(generation, log, base, changed, reads)
-        return self._full_scan(generation, log, progress, reads)
+                return self._patch(log, base, changed, reads)
+        return self._full_scan(log, progress, reads)
 
-    def _patch(
-        self,
-        generation: int,
-        log: ChangeLog,
-        base: Entry,
-        changed: frozenset[str],
-        reads: Reads,
-    ) -> Entry:
-        rows = {row.player: row for row in base.rows}
+    def _patch(self, log: ChangeLog, base: Entry, changed: frozenset[str], reads: Reads) -> Update:
+        rows = Overlay(base.rows)
         self._reread(rows, changed, reads)
         sweep_from = base.sweep_from
         try:
@@ -161,16 +203,9 @@ class Rebuilder:
             rows.update((row.player, row) for row in page.rows)
             sweep_from = page.cursor
         self._settle(rows, log, reads)
-        return Entry(
-            generation,
-            self._clock(),
-            log.position,
-            sweep_from,
-            base.scan_read_units,
-            rank(rows.values()),
-        )
+        return Update(log.position, sweep_from, base.scan_read_units, rows.changes(), whole=False)
 
-    def _settle(self, rows: dict[str, StatsRow], log: ChangeLog, reads: Reads) -> None:
+    def _settle(self, rows: MutableMapping[str, StatsRow], log: ChangeLog, reads: Reads) -> None:
         """Read again, consistently, every player the log names whose row is not at the newest
         version the log holds for them: a replica behind (or a write newer than the log)."""
         if not self._settle_enabled:
@@ -185,7 +220,7 @@ class Rebuilder:
 
     def _reread(
         self,
-        rows: dict[str, StatsRow],
+        rows: MutableMapping[str, StatsRow],
         players: frozenset[str],
         reads: Reads,
         consistent: bool = False,
@@ -200,9 +235,7 @@ class Rebuilder:
             rows.pop(player, None)
         rows.update((row.player, row) for row in found.rows)
 
-    def _full_scan(
-        self, generation: int, log: ChangeLog, progress: ScanProgress | None, reads: Reads
-    ) -> Entry:
+    def _full_scan(self, log: ChangeLog, progress: ScanProgress | None, reads: Reads) -> Update:
         if progress is None or log.changed_since(progress.position) is None:
             progress = ScanProgress(log.position, None, (), 0.0)
         deadline = time.monotonic() + self._scan_budget_seconds
@@ -237,6 +270,4 @@ class Rebuilder:
             raise
         if start_pages:
             self._save_progress(None)  # done: the next full scan starts afresh
-        return Entry(
-            generation, self._clock(), log.position, None, progress.read_units, rank(rows.values())
-        )
+        return Update(log.position, None, progress.read_units, dict(rows), whole=True)

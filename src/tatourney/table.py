@@ -1,20 +1,20 @@
 """DynamoDB access: clients with bounded retries, and the leaderboard's reads of the stats table:
 Scan pages (four attributes, resumable from a cursor) and BatchGetItem of named players,
-eventually consistent unless asked otherwise (rebuild.py says when a read must be consistent)."""
+eventually consistent unless asked otherwise (rebuild.py says when a read must be consistent).
+
+boto3 and botocore are imported when the table is first read, not with this module: a hit never
+reads the table, and importing boto3 costs a cold start more than everything else it does.
+"""
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
-
-import boto3
-from boto3.dynamodb.types import TypeDeserializer
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
 
 if TYPE_CHECKING:
     from types_boto3_dynamodb import DynamoDBClient
@@ -30,7 +30,6 @@ ATTRIBUTES = {"#player": "player", "#games": "games", "#wins": "wins", "#total":
 PROJECTION = "#player, #games, #wins, #total"
 
 Cursor = dict[str, Any]  # a Scan's LastEvaluatedKey / ExclusiveStartKey, as DynamoDB JSON
-_deserialize = TypeDeserializer().deserialize
 logger = logging.getLogger(__name__)
 
 
@@ -42,16 +41,30 @@ class TableUnavailable(Exception):
         self.throttled = throttled
 
 
-def dynamodb_client(max_attempts: int) -> DynamoDBClient:
+def dynamodb_client(max_attempts: int, environment: Mapping[str, str]) -> DynamoDBClient:
     """A DynamoDB client whose retries are bounded: standard mode backs off on throttling and
     gives up after `max_attempts` in all, so a throttled table costs a request seconds, not forever.
-    The endpoint comes from AWS_ENDPOINT_URL when a local stack sets it (boto3 reads it itself)."""
+
+    Region, credentials and endpoint (AWS_ENDPOINT_URL, set by local stacks) come from
+    `environment`: the function's environment as its cold start read it (the client may be made
+    later, on the first read of the table). Those it lacks come from boto3's own chain."""
+    import boto3  # noqa: PLC0415 - on the first read of the table (module docstring)
+    from botocore.config import Config  # noqa: PLC0415
+
     config = Config(
         retries={"mode": "standard", "total_max_attempts": max_attempts},
         connect_timeout=2,
         read_timeout=5,
     )
-    return boto3.client("dynamodb", config=config)
+    return boto3.client(
+        "dynamodb",
+        config=config,
+        region_name=environment.get("AWS_REGION") or environment.get("AWS_DEFAULT_REGION"),
+        endpoint_url=environment.get("AWS_ENDPOINT_URL"),
+        aws_access_key_id=environment.get("AWS_ACCESS_KEY_ID"),
+        aws_secret_access_key=environment.get("AWS_SECRET_ACCESS_KEY"),
+        aws_session_token=environment.get("AWS_SESSION_TOKEN"),
+    )
 
 
 @dataclass(frozen=True)
@@ -81,9 +94,13 @@ class StatsTable:
     the read units), strongly consistent when `consistent` (what was read is checked against the
     change log, and only the players found behind are read again consistently)."""
 
-    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
-        self._client = client
+    def __init__(self, connect: Callable[[], DynamoDBClient], table_name: str) -> None:
+        self._connect = connect  # called once, on the first read
         self._table_name = table_name
+
+    @functools.cached_property
+    def _client(self) -> DynamoDBClient:
+        return self._connect()
 
     def scan_page(
         self, start: Cursor | None, limit: int | None = None, consistent: bool = False
@@ -157,6 +174,8 @@ class StatsTable:
 
     @contextmanager
     def _errors(self, operation: str) -> Iterator[None]:
+        from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415 - see above
+
         try:
             yield
         except ClientError as error:
@@ -172,6 +191,13 @@ class StatsTable:
 
 def _units(consumed: Any) -> float:
     return float((consumed or {}).get("CapacityUnits", 0.0))
+
+
+@functools.cache
+def _deserializer() -> Callable[[Any], Any]:
+    from boto3.dynamodb.types import TypeDeserializer  # noqa: PLC0415 - see the module docstring
+
+    return TypeDeserializer().deserialize
 
 
 def row_of(values: Mapping[str, Any]) -> StatsRow | None:
@@ -190,6 +216,7 @@ def row_of(values: Mapping[str, Any]) -> StatsRow | None:
 
 def _rows(items: list[dict[str, Any]]) -> list[StatsRow]:
     """The items as rows; an item that is not a stats row is left out, logged."""
+    _deserialize = _deserializer()
     rows = []
     for item in items:
         try:

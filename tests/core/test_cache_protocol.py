@@ -85,7 +85,7 @@ def invalidator(memcached: Memcached, key_prefix: str) -> Invalidator:
 
 def changes(aws: LocalAws, table: str, names: list[str]) -> dict[str, Version]:
     """What the stream records of the last writes to `names` carry: each one's version now."""
-    found = StatsTable(aws.client, table).get_players(names, consistent=True)
+    found = StatsTable(lambda: aws.client, table).get_players(names, consistent=True)
     rows = {row.player: row for row in found.rows}
     return {name: version_of(rows.get(name)) for name in names}
 
@@ -623,8 +623,10 @@ def test_board_too_large_even_compressed_is_skipped_and_still_served(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     put_random_players(aws, tables.stats, 3000, name_bytes=40)  # random names: zlib cannot help
+    # The board is stored in chunks (about 23 players each here): an item limit this small is
+    # what makes one too large.
     readers = [
-        make_reader(cache_endpoints=small_item_memcached.endpoint, cache_item_limit_bytes=65536)
+        make_reader(cache_endpoints=small_item_memcached.endpoint, cache_item_limit_bytes=1024)
         for _ in range(2)
     ]
     answers = [reader.reads_from_the_table(1)[0] for reader in readers]

@@ -25,8 +25,7 @@ from typing import Any
 import pytest
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
-from tatourney.board import Entry, RenderedBoard, rank
-from tatourney.changelog import Position
+from tatourney.board import Board, RenderedBoard
 from tatourney.config import CacheConfig
 from tatourney.leaderboard import Served, Source
 from tatourney.responses import Page, leaderboard_response
@@ -100,7 +99,7 @@ def server_of(request: pytest.FixtureRequest) -> Iterator[Callable[..., str]]:
 
 def test_a_gzipped_answer_passes_through_as_http(server_of: Callable[..., str]) -> None:
     rows = [StatsRow(f"player-{n:04}", 10, n % 10, 5000) for n in range(300)]
-    board = RenderedBoard(Entry(1, 1.0, Position(1, 1), None, 1.0, rank(rows)))
+    board = RenderedBoard(1, 1.0, Board.of(rows))
     answer = Served(board, Source.HIT)
     url = server_of(
         lambda event: leaderboard_response(

@@ -1,4 +1,5 @@
-"""Each zip holds its handler, tatourney/ and pymemcache/ (from the pinned wheel), nothing else,
+"""Each zip holds its handler, tatourney/, pymemcache/ and sortedcontainers/ (from the pinned
+wheels), nothing else,
 with normalised entries, and the handler imports from the unpacked zip alone."""
 
 from __future__ import annotations
@@ -27,16 +28,19 @@ def library_files() -> dict[str, bytes]:
     }
 
 
-def pymemcache_files() -> dict[str, bytes]:
-    """What the wheel installs for the local tests, minus its tests, plus its license."""
-    distribution = metadata.distribution("pymemcache")
+VENDORED = ("pymemcache", "sortedcontainers")  # each distribution's one package has its name
+
+
+def vendored_files() -> dict[str, bytes]:
+    """What the wheels install for the local tests, minus their tests, plus their licenses."""
     files: dict[str, bytes] = {}
-    for record in distribution.files or []:
-        parts = PurePosixPath(record).parts
-        if parts[0] == "pymemcache" and "test" not in parts and "__pycache__" not in parts:
-            files[str(record)] = Path(str(record.locate())).read_bytes()
-        elif parts[0].endswith(".dist-info") and parts[-1].startswith("LICENSE"):
-            files[f"pymemcache/{parts[-1]}"] = Path(str(record.locate())).read_bytes()
+    for package in VENDORED:
+        for record in metadata.distribution(package).files or []:
+            parts = PurePosixPath(record).parts
+            if parts[0] == package and "test" not in parts and "__pycache__" not in parts:
+                files[str(record)] = Path(str(record.locate())).read_bytes()
+            elif parts[0].endswith(".dist-info") and parts[-1].startswith("LICENSE"):
+                files[f"{package}/{parts[-1]}"] = Path(str(record.locate())).read_bytes()
     return files
 
 
@@ -46,14 +50,14 @@ def zip_files(path: Path) -> dict[str, bytes]:
 
 
 @pytest.mark.parametrize("function", FUNCTION_NAMES)
-def test_zip_holds_exactly_its_handler_the_library_and_pymemcache(
+def test_zip_holds_exactly_its_handler_the_library_and_the_vendored_packages(
     built: Path, function: str
 ) -> None:
     handler = f"{function}_handler.py"
     expected = {
         handler: (ROOT / "functions" / function / handler).read_bytes(),
         **library_files(),
-        **pymemcache_files(),
+        **vendored_files(),
     }
 
     contents = zip_files(built / f"{function}.zip")
@@ -61,9 +65,10 @@ def test_zip_holds_exactly_its_handler_the_library_and_pymemcache(
     assert sorted(contents) == sorted(expected)
     assert contents == expected
     assert {"pymemcache/client/base.py", "pymemcache/LICENSE.txt"} <= contents.keys()
+    assert {"sortedcontainers/sortedlist.py", "sortedcontainers/LICENSE"} <= contents.keys()
     for name in contents:
         parts = PurePosixPath(name).parts
-        assert parts[0] in {handler, "tatourney", "pymemcache"}, name
+        assert parts[0] in {handler, "tatourney", *VENDORED}, name
         assert not {"test", "tests", "__pycache__"} & set(parts), name
         assert not name.endswith((".pyc", ".pyo")), name
 
@@ -91,9 +96,11 @@ IMPORT_FROM_UNPACKED_ZIP = """
 import importlib, json, sys
 sys.path.insert(0, sys.argv[1])
 handler = importlib.import_module(sys.argv[2] + "_handler")
-import pymemcache, tatourney
+import pymemcache, sortedcontainers, tatourney
 print(json.dumps({
-    "modules": [handler.__file__, pymemcache.__file__, tatourney.__file__],
+    "modules": [
+        handler.__file__, pymemcache.__file__, sortedcontainers.__file__, tatourney.__file__
+    ],
     "handler_is_callable": callable(handler.handler),
 }))
 """

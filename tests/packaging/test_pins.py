@@ -1,4 +1,4 @@
-"""The local tests exercise the same pymemcache that the zips vendor."""
+"""The local tests exercise the same pymemcache and sortedcontainers that the zips vendor."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ def test_dev_environment_pins_every_vendored_dependency_at_the_same_version() ->
     vendored = pins((ROOT / "requirements" / "lambda.txt").read_text())
     development = pins((ROOT / "requirements" / "dev.txt").read_text())
 
-    assert vendored == {"pymemcache": "4.0.0"}
+    assert vendored == {"pymemcache": "4.0.0", "sortedcontainers": "2.4.0"}
     for name, version in vendored.items():
         assert development.get(name) == version, name
         assert metadata.version(name) == version, name

@@ -6,9 +6,10 @@ Each function's zip (build.py) is unpacked into a temporary folder and imported 
 What is timed, inside that interpreter, is the handler module's import and initialisation (its
 module-level code: configuration, clients, logger, metrics), or `import boto3` alone; the
 interpreter's own start is left out of both. The runtime and the layer are byte-compiled once (as
-Lambda's are); the function's own folder has its bytecode removed before every run, as Lambda's
-read-only /var/task, from a zip without .pyc files, compiles it at every cold start. The runs
-alternate, several repetitions each, and the medians are reported. Nothing is sent anywhere: the
+Lambda's are); the function's zip is unpacked afresh before every run and nothing is written
+beside it (PYTHONDONTWRITEBYTECODE), as in Lambda's read-only /var/task: what the zip carries,
+bytecode included, is all a cold start has. The runs alternate, several repetitions each, and the
+medians are reported. Nothing is sent anywhere: the
 handlers' configuration names a memcached on loopback that is never asked (clients connect on
 first use).
 
@@ -44,6 +45,7 @@ ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "cold-start-bench",
     "AWS_SECRET_ACCESS_KEY": "cold-start-bench",
     "POWERTOOLS_SERVICE_NAME": "cold-start-bench",
+    "PYTHONDONTWRITEBYTECODE": "1",
 }
 
 
@@ -57,10 +59,13 @@ def install(python: str, requirements: Path, target: Path) -> None:
     )
 
 
-def timed_seconds(python: str, path: list[Path], statement: str) -> float:
-    if path[0].name in FUNCTIONS:  # the function's folder (not the runtime's): no bytecode kept
-        for bytecode in list(path[0].rglob("__pycache__")):
-            shutil.rmtree(bytecode)
+def timed_seconds(python: str, path: list[Path], statement: str, package: Path | None) -> float:
+    """`statement`'s seconds in a bare `python` on `path`; `package` (a zip) unpacked afresh into
+    path[0] first."""
+    if package is not None:
+        shutil.rmtree(path[0], ignore_errors=True)
+        with zipfile.ZipFile(package) as archive:
+            archive.extractall(path[0])
     finished = subprocess.run(
         [python, "-S", "-c", TIMED.format(statement=statement)],
         env={**ENVIRONMENT, "PYTHONPATH": ":".join(str(part) for part in path)},
@@ -77,21 +82,22 @@ def measure(python: str, work: Path, repetitions: int) -> list[Case]:
     install(python, ROOT / "requirements" / "powertools-layer.txt", layer)
     for folder in (runtime, layer):
         subprocess.run([python, "-m", "compileall", "-q", str(folder)], check=True)
+    build = [sys.executable, str(ROOT / "build.py"), "--arch", "x86_64", "--out", str(dist)]
     subprocess.run(
-        [sys.executable, str(ROOT / "build.py"), "--arch", "x86_64", "--out", str(dist)],
+        [*build, "--python", python],
         check=True,
         capture_output=True,
     )
-    cases: dict[str, tuple[list[Path], str]] = {"import boto3": ([runtime], "import boto3")}
+    cases: dict[str, tuple[list[Path], str, Path | None]] = {
+        "import boto3": ([runtime], "import boto3", None)
+    }
     for name in FUNCTIONS:
-        task = work / name
-        with zipfile.ZipFile(dist / f"{name}.zip") as archive:
-            archive.extractall(task)
-        cases[f"{name} handler"] = ([task, layer, runtime], f"import {name}_handler")
+        path = [work / name, layer, runtime]
+        cases[f"{name} handler"] = (path, f"import {name}_handler", dist / f"{name}.zip")
     seconds: dict[str, list[float]] = {case: [] for case in cases}
     for _ in range(repetitions):
-        for case, (path, statement) in cases.items():
-            seconds[case].append(timed_seconds(python, path, statement))
+        for case, (path, statement, package) in cases.items():
+            seconds[case].append(timed_seconds(python, path, statement, package))
     return [Case(name, values) for name, values in seconds.items()]
 
 

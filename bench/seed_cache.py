@@ -48,7 +48,7 @@ class SeedCacheLeaderboard:
         if cached is not None:
             return Served(RenderedBoard(0, time.time(), Board.of(cached)), Source.HIT)
         board, trace = scan_board(self._table)
-        self._cache.set(self._key, encode_rows(board.ranked()), NEVER_EXPIRES)
+        self._cache.set(self._key, encode_rows(board.ranking()), NEVER_EXPIRES)
         return Served(RenderedBoard(0, time.time(), board), Source.MISS, trace)
 
 

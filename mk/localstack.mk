@@ -11,6 +11,8 @@ PYENV_ROOT ?= $(shell pyenv root 2>/dev/null || echo $(HOME)/.pyenv)
 find_python = $(or $(lastword $(sort $(wildcard $(PYENV_ROOT)/versions/$(1).*/bin/python$(1)))),$(shell command -v python$(1)))
 LOCALSTACK_PYTHON ?= $(call find_python,3.13)
 LAMBDA_PYTHON ?= $(call find_python,3.12)
+# build.py compiles the functions' bytecode with it too.
+export LAMBDA_PYTHON
 LOCALSTACK_SOURCES := requirements/localstack.txt requirements/lambda-runtime.txt \
 	tools/localstack/executor/pyproject.toml $(wildcard tools/localstack/executor/*/*.py) \
 	tools/localstack/dynamodb-agent/NoOpAgent.java tools/localstack/dynamodb-agent/MANIFEST.MF

@@ -1,5 +1,6 @@
 # Lambda packaging: build.py writes dist/<function>.zip and dist/manifest.json (reproducible;
-# see build.py's docstring). LAMBDA_ARCH must match the functions' architecture in Terraform.
+# see build.py's docstring), with bytecode compiled by LAMBDA_PYTHON (Python 3.12, mk/localstack.mk).
+# LAMBDA_ARCH must match the functions' architecture in Terraform.
 LAMBDA_ARCH ?= arm64
 
 .PHONY: clean

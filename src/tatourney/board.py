@@ -1,10 +1,12 @@
 """The leaderboard: rows ranked by wins, the ranked board a container patches, its cache encoding,
 and the pages served from memory.
 
-A container keeps a `Board`: the rows by player and the same rows ranked (a sorted list: O(log n)
-to change one row), with a digest of the rows maintained as they change. What a request serves is
-a `RenderedBoard`: an immutable copy of the ranking (a list of references, copied in C: about a
-millisecond at 100,000 players) with the JSON of the pages already asked for.
+A container keeps a `Board`: each row once, as a `RankedRow` (a tuple whose order is the rank
+order, so the ranking is a sorted list of those very tuples, compared in C, with no key stored
+beside them: O(log n) to change one row), found by player through its chunk's dict, with a digest
+of the rows maintained as they change. What a request serves is a `RenderedBoard`: an immutable
+copy of the ranking (a list of references, copied in C: about a millisecond at 100,000 players)
+with the JSON of the pages already asked for.
 
 What memcached holds for a board (leaderboard.py says in what order it is written):
 - the **head** (the board key): `<generation> <built_at>\\n<zlib(JSON)>`, a few KB whatever the
@@ -34,9 +36,9 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sortedcontainers import SortedKeyList
+from sortedcontainers import SortedList
 
 from tatourney.changelog import Position
 from tatourney.table import Cursor, StatsRow
@@ -60,24 +62,66 @@ DIGEST_MODULUS = 2**96
 RowChanges = Mapping[str, StatsRow | None]  # player -> their new row, None: removed
 
 
-def rank_key(row: StatsRow) -> tuple[int, float, float, str]:
-    """By wins; ties broken by win %, then average score, then name, so the order is stable."""
-    return (-row.wins, -_win_percent(row), -_avg_score(row), row.player)
+class RankedRow(NamedTuple):
+    """A row as a board holds it: the fields the ranking orders by come first, negated, so
+    tuples compare in rank order (by wins; ties broken by win %, then average score, then name,
+    so the order is stable); the rest follow. Names are unique on a board, so a comparison never
+    looks past the name."""
+
+    negated_wins: int
+    negated_win_percent: float
+    negated_avg_score: float
+    player: str
+    games: int
+    total_score: int
+
+    @property
+    def wins(self) -> int:
+        return -self.negated_wins
+
+    def stats_row(self) -> StatsRow:
+        return StatsRow(self.player, self.games, self.wins, self.total_score)
+
+
+def ranked_row(player: str, games: int, wins: int, total_score: int) -> RankedRow:
+    # Win % takes at most 1,001 values and wins few: the shared objects keep a board of 100,000
+    # players from holding 100,000 copies of each (about 5 MB).
+    percent = _win_percent(games, wins)
+    return _make_ranked_row(
+        (
+            _NEGATED_WINS[wins] if 0 <= wins < len(_NEGATED_WINS) else -wins,
+            _NEGATED_PERCENTS.get(percent, -percent),
+            -_avg_score(games, total_score),
+            player,
+            games,
+            total_score,
+        )
+    )
+
+
+_make_ranked_row = RankedRow._make
+_NEGATED_WINS = tuple(-wins for wins in range(4096))
+_NEGATED_PERCENTS = {tenths / 10: -(tenths / 10) for tenths in range(1001)}
 
 
 def rank(rows: Iterable[StatsRow]) -> tuple[StatsRow, ...]:
-    return tuple(sorted(rows, key=rank_key))
+    """`rows` in rank order."""
+    return tuple(sorted(rows, key=lambda row: ranked_row(*_fields(row))))
 
 
-def _avg_score(row: StatsRow) -> float:
-    return round(row.total_score / row.games, 1) if row.games > 0 else 0.0
+def _fields(row: StatsRow) -> tuple[str, int, int, int]:
+    return row.player, row.games, row.wins, row.total_score
 
 
-def _win_percent(row: StatsRow) -> float:
-    return round(100 * row.wins / row.games, 1) if row.games > 0 else 0.0
+def _avg_score(games: int, total_score: int) -> float:
+    return round(total_score / games, 1) if games > 0 else 0.0
 
 
-def _row_hash(row: StatsRow) -> int:
+def _win_percent(games: int, wins: int) -> float:
+    return round(100 * wins / games, 1) if games > 0 else 0.0
+
+
+def _row_hash(row: RankedRow) -> int:
     data = b"%s\0%d\0%d\0%d\n" % (row.player.encode(), row.games, row.wins, row.total_score)
     return int.from_bytes(hashlib.blake2b(data, digest_size=12).digest())
 
@@ -91,64 +135,69 @@ def chunk_of(player: str) -> int:
     return zlib.crc32(player.encode()) % CHUNKS
 
 
-class ChunkedRows(Mapping[str, StatsRow]):
-    """The rows by player, kept by chunk, so a chunk's rows are at hand when it is stored."""
+class BoardRows(Mapping[str, StatsRow]):
+    """A board's rows by player (a view of its chunks)."""
 
-    def __init__(self) -> None:
-        self.chunks: list[dict[str, StatsRow]] = [{} for _ in range(CHUNKS)]
+    def __init__(self, chunks: list[dict[str, RankedRow]]) -> None:
+        self._chunks = chunks
 
     def __getitem__(self, player: str) -> StatsRow:
-        return self.chunks[chunk_of(player)][player]
+        return self._chunks[chunk_of(player)][player].stats_row()
 
     def __iter__(self) -> Iterator[str]:
-        return itertools.chain.from_iterable(self.chunks)
+        return itertools.chain.from_iterable(self._chunks)
 
     def __len__(self) -> int:
-        return sum(len(chunk) for chunk in self.chunks)
+        return sum(len(chunk) for chunk in self._chunks)
 
 
 class Board:
-    """The rows by player and ranked, and their digest: a change costs O(log n) per row.
+    """The rows, by chunk and player and ranked, and their digest: a change costs O(log n) per
+    row.
 
     The digest is the sum of a hash of each row (modulo 2**96): it depends on the rows alone, so
     the same rows built twice, in any order or by another container, have the same digest.
     """
 
     def __init__(self) -> None:
-        self.rows = ChunkedRows()
-        self._ranked = SortedKeyList(key=rank_key)
+        self.chunks: list[dict[str, RankedRow]] = [{} for _ in range(CHUNKS)]
+        self.rows = BoardRows(self.chunks)
+        self._ranking = SortedList()
         self._digest = 0
 
     @classmethod
-    def of(cls, rows: Iterable[StatsRow]) -> Board:
+    def of(cls, rows: Iterable[StatsRow | RankedRow]) -> Board:
         """A board of `rows` (the last row of a player counts), sorted at once: O(n log n)."""
         board = cls()
         for row in rows:
-            board.rows.chunks[chunk_of(row.player)][row.player] = row
-        every = list(board.rows.values())
-        board._ranked = SortedKeyList(every, key=rank_key)
+            held = row if isinstance(row, RankedRow) else ranked_row(*_fields(row))
+            board.chunks[chunk_of(held.player)][held.player] = held
+        every = list(itertools.chain.from_iterable(chunk.values() for chunk in board.chunks))
+        board._ranking = SortedList(every)
         board._digest = sum(map(_row_hash, every)) % DIGEST_MODULUS
         return board
 
     def apply(self, changes: RowChanges) -> None:
         for player, row in changes.items():
-            chunk = self.rows.chunks[chunk_of(player)]
+            chunk = self.chunks[chunk_of(player)]
             old = chunk.pop(player, None)
             if old is not None:
-                self._ranked.remove(old)
+                self._ranking.remove(old)
                 self._digest -= _row_hash(old)
             if row is not None:
-                chunk[player] = row
-                self._ranked.add(row)
-                self._digest += _row_hash(row)
+                new = ranked_row(*_fields(row))
+                chunk[player] = new
+                self._ranking.add(new)
+                self._digest += _row_hash(new)
         self._digest %= DIGEST_MODULUS
 
-    def ranked(self) -> list[StatsRow]:
-        return list(self._ranked)
+    def ranking(self) -> list[RankedRow]:
+        """A copy of the rows in rank order."""
+        return list(self._ranking)
 
     @property
     def total(self) -> int:
-        return len(self._ranked)
+        return len(self._ranking)
 
     @property
     def digest(self) -> str:
@@ -157,6 +206,27 @@ class Board:
     def matches(self, head: Head) -> bool:
         """Whether these are the rows `head` describes (count and digest)."""
         return self.total == head.total and self.digest == head.digest
+
+
+def stored_chunks(
+    board: Board, version: int, previous: tuple[int, ...] | None, players: Iterable[str] = ()
+) -> tuple[tuple[int, ...], dict[int, bytes]]:
+    """What storing `board` as `version` writes: the version of each chunk (0: empty) for its
+    head, and the encoded chunks to store by index. A whole board (`previous` None) writes every
+    chunk; a patched one only the chunks of `players`, the rest keep their `previous` version."""
+    if previous is None:
+        changed: Iterable[int] = range(CHUNKS)
+        versions = [0] * CHUNKS
+    else:
+        changed = {chunk_of(player) for player in players}
+        versions = list(previous)
+    values: dict[int, bytes] = {}
+    for index in changed:
+        rows = board.chunks[index]
+        versions[index] = version if rows else 0
+        if rows:
+            values[index] = encode_rows(rows.values())
+    return tuple(versions), values
 
 
 @dataclass(frozen=True)
@@ -219,7 +289,7 @@ def _deflate(body: object) -> bytes:
     return zlib.compress(json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode(), 6)
 
 
-def rows_to_json(rows: Iterable[StatsRow]) -> list[list[str | int]]:
+def rows_to_json(rows: Iterable[StatsRow | RankedRow]) -> list[list[str | int]]:
     return [[r.player, r.games, r.wins, r.total_score] for r in rows]
 
 
@@ -298,15 +368,20 @@ def decode_head(value: bytes | None) -> Head | None:
         return None
 
 
-def encode_rows(rows: Iterable[StatsRow]) -> bytes:
+def encode_rows(rows: Iterable[StatsRow | RankedRow]) -> bytes:
     """A chunk: its rows, in no particular order."""
     return _deflate(rows_to_json(rows))
 
 
-def decode_rows(value: bytes | None) -> tuple[StatsRow, ...] | None:
+def decode_rows(value: bytes | None) -> list[RankedRow] | None:
+    """A chunk's rows, or None (logged) when absent or unreadable."""
     loaded = _loaded(value, "board chunk")
     try:
-        return None if loaded is None else rows_from_json(loaded)
+        return (
+            None
+            if loaded is None
+            else [ranked_row(str(p), int(g), int(w), int(t)) for p, g, w, t in loaded]
+        )
     except (ValueError, TypeError) as error:
         logger.warning(
             "cached board chunk unreadable, treated as a miss", extra={"error": str(error)}
@@ -362,7 +437,7 @@ class RenderedBoard:
     def __init__(self, generation: int, built_at: float, board: Board) -> None:
         self.generation = generation
         self.built_at = built_at
-        self.rows = board.ranked()
+        self.rows = board.ranking()
         self.total = board.total
         # The rows' digest: the same board built twice, or by another container, has the same
         # tag, so a client's copy stays valid across rebuilds that changed nothing.
@@ -403,8 +478,10 @@ class RenderedBoard:
         return loaded
 
 
-def _player_json(rank_: int, row: StatsRow) -> str:
+def _player_json(rank_: int, row: RankedRow) -> str:
+    games, wins = row.games, row.wins
     return (
-        f'{{"rank":{rank_},"player":{json.dumps(row.player)},"games":{row.games},'
-        f'"wins":{row.wins},"avg_score":{_avg_score(row)!r},"win_percent":{_win_percent(row)!r}}}'
+        f'{{"rank":{rank_},"player":{json.dumps(row.player)},"games":{games},"wins":{wins},'
+        f'"avg_score":{_avg_score(games, row.total_score)!r},'
+        f'"win_percent":{_win_percent(games, wins)!r}}}'
     )

@@ -38,7 +38,7 @@ from tatourney.board import Head, chunk_of, decode_head, decode_rows
 from tatourney.cache import Cache, LeaderboardKeys
 from tatourney.changelog import ChangeLog, Version, version_of
 from tatourney.invalidation import changes_leaderboard, version_after
-from tatourney.leaderboard import _counter as parse_counter
+from tatourney.leaderboard import parse_counter
 
 logger = logging.getLogger(__name__)
 
@@ -237,7 +237,7 @@ class ConsistencyChecker:
                 if rows is None:
                     head, shown = None, {}
                     break
-                shown.update((row.player, version_of(row)) for row in rows)
+                shown.update((row.player, version_of(row.stats_row())) for row in rows)
         return Snapshot(
             parse_counter(found.get(keys.generation)),
             head,

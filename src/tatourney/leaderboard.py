@@ -31,15 +31,14 @@ from tatourney.board import (
     Entry,
     Head,
     RenderedBoard,
-    chunk_of,
     decode_changes,
     decode_head,
     decode_header,
     decode_rows,
     encode_changes,
     encode_head,
-    encode_rows,
     new_version,
+    stored_chunks,
 )
 from tatourney.cache import Cache, CacheUnavailable, LeaderboardKeys
 from tatourney.changelog import ChangeLog, random_start
@@ -96,7 +95,8 @@ class Unavailable:
 Answer = Served | Unavailable
 
 
-def _counter(value: bytes | None) -> int | None:
+def parse_counter(value: bytes | None) -> int | None:
+    """The generation counter's value, or None when absent or not a counter."""
     return int(value) if value is not None and value.isdigit() and len(value) <= 20 else None
 
 
@@ -141,7 +141,7 @@ class Leaderboard:
         if (
             memory is not None
             and self._fresh(memory.built_at)
-            and _counter(self._cache.get(self._keys.generation)) == memory.generation
+            and parse_counter(self._cache.get(self._keys.generation)) == memory.generation
         ):
             return memory
         return self._current_from_cache()
@@ -304,7 +304,9 @@ class Leaderboard:
                 elif time.monotonic() >= stale_from:
                     found = self._cache.get_many([self._keys.board, self._keys.generation])
                     value = found.get(self._keys.board)
-                    current = self._current_of(value, _counter(found.get(self._keys.generation)))
+                    current = self._current_of(
+                        value, parse_counter(found.get(self._keys.generation))
+                    )
                     last = current or self._remember(value) or self._memory
                     if last is not None:
                         return Served(last, Source.HIT if current else Source.STALE, trace)
@@ -321,15 +323,15 @@ class Leaderboard:
     def _current_from_cache(self) -> RenderedBoard | None:
         found = self._cache.get_many([self._keys.board, self._keys.generation])
         return self._current_of(
-            found.get(self._keys.board), _counter(found.get(self._keys.generation))
+            found.get(self._keys.board), parse_counter(found.get(self._keys.generation))
         )
 
     def _generation(self) -> int:
         """The counter, created with a random start if it was never set or was evicted."""
-        found = _counter(self._cache.get(self._keys.generation))
+        found = parse_counter(self._cache.get(self._keys.generation))
         if found is None:
             self._cache.add(self._keys.generation, b"%d" % random_start(), 0)
-            found = _counter(self._cache.get(self._keys.generation))
+            found = parse_counter(self._cache.get(self._keys.generation))
             if found is None:
                 raise CacheUnavailable("generation counter could not be created")
         return found
@@ -352,21 +354,18 @@ class Leaderboard:
         with self._follow_lock:
             if base is None or update.whole or self._followed is not base:
                 board = Board.of(row for row in update.changes.values() if row is not None)
-                chunks = [version if rows else 0 for rows in board.rows.chunks]
+                chunks, encoded = stored_chunks(board, version, None)
                 versions: tuple[int, ...] = (version,)
                 values: dict[str, bytes] = {}
             else:
                 board = base.board
                 board.apply(update.changes)
-                chunks = list(base.head.chunks)
-                for index in {chunk_of(player) for player in update.changes}:
-                    chunks[index] = version if board.rows.chunks[index] else 0
+                chunks, encoded = stored_chunks(board, version, base.head.chunks, update.changes)
                 versions = (*base.head.versions, version)[-RECENT_VERSIONS:]
                 values = {self._keys.delta(version): encode_changes(update.changes)}
-            for index, chunk_version in enumerate(chunks):
-                if chunk_version == version:
-                    rows = board.rows.chunks[index].values()
-                    values[self._keys.chunk(index, version)] = encode_rows(rows)
+            values.update(
+                (self._keys.chunk(index, version), value) for index, value in encoded.items()
+            )
             head = Head(
                 generation,
                 self._clock(),
@@ -376,7 +375,7 @@ class Leaderboard:
                 board.total,
                 board.digest,
                 versions,
-                tuple(chunks),
+                chunks,
             )
             self._followed = Entry(head, board)
             rendered = RenderedBoard(generation, head.built_at, board)

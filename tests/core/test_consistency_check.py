@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tatourney.board import CHUNKS, Head, encode_head, encode_rows, new_version
+from tatourney.board import CHUNKS, Head, encode_head, new_version, stored_chunks
 from tatourney.board import Board as BoardRows
 from tatourney.cache import Cache, LeaderboardKeys
 from tatourney.changelog import ChangeLog, Position, Version
@@ -53,10 +53,9 @@ class Board:
         generation = int(self.cache.get(self.keys.generation) or 0)
         board = BoardRows.of(StatsRow(player, games, 0, 0) for player, games in rows.items())
         version = new_version()
-        chunks = tuple(version if rows else 0 for rows in board.rows.chunks)
-        for index, chunk in enumerate(board.rows.chunks):
-            if chunk:
-                self.cache.set(self.keys.chunk(index, version), encode_rows(chunk.values()), 0)
+        chunks, values = stored_chunks(board, version, None)
+        for index, value in values.items():
+            self.cache.set(self.keys.chunk(index, version), value, 0)
         head = Head(
             generation,
             built_at,

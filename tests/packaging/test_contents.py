@@ -1,6 +1,7 @@
 """Each zip holds its handler, tatourney/, pymemcache/ and sortedcontainers/ (from the pinned
-wheels), nothing else,
-with normalised entries, and the handler imports from the unpacked zip alone."""
+wheels) and the bytecode Python 3.12 loads for each module, nothing else, with normalised entries;
+the handler imports from the unpacked zip alone, and Python 3.12 runs the bytecode without
+reading the sources."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
+import build
 from tatourney_local.services import lambda_environment
 from tests.packaging.building import FUNCTION_NAMES, ROOT
 
@@ -49,28 +51,65 @@ def zip_files(path: Path) -> dict[str, bytes]:
         return {name: archive.read(name) for name in archive.namelist()}
 
 
+def bytecode_path(module: str) -> str:
+    """Where Python 3.12 looks for a module's bytecode (PEP 3147)."""
+    path = PurePosixPath(module)
+    return str(path.parent / "__pycache__" / f"{path.stem}.cpython-312.pyc").removeprefix("./")
+
+
 @pytest.mark.parametrize("function", FUNCTION_NAMES)
-def test_zip_holds_exactly_its_handler_the_library_and_the_vendored_packages(
+def test_zip_holds_exactly_its_handler_the_library_the_vendored_packages_and_bytecode(
     built: Path, function: str
 ) -> None:
     handler = f"{function}_handler.py"
-    expected = {
+    sources = {
         handler: (ROOT / "functions" / function / handler).read_bytes(),
         **library_files(),
         **vendored_files(),
     }
+    modules = [name for name in sources if name.endswith(".py")]
 
     contents = zip_files(built / f"{function}.zip")
 
-    assert sorted(contents) == sorted(expected)
-    assert contents == expected
+    assert sorted(contents) == sorted([*sources, *map(bytecode_path, modules)])
+    assert {name: contents[name] for name in sources} == sources
     assert {"pymemcache/client/base.py", "pymemcache/LICENSE.txt"} <= contents.keys()
     assert {"sortedcontainers/sortedlist.py", "sortedcontainers/LICENSE"} <= contents.keys()
     for name in contents:
         parts = PurePosixPath(name).parts
-        assert parts[0] in {handler, "tatourney", *VENDORED}, name
-        assert not {"test", "tests", "__pycache__"} & set(parts), name
-        assert not name.endswith((".pyc", ".pyo")), name
+        assert parts[0] in {handler, "__pycache__", "tatourney", *VENDORED}, name
+        assert not {"test", "tests"} & set(parts), name
+        assert not name.endswith(".pyo"), name
+    hashes = runtime_source_hashes(built / f"{function}.zip")
+    for module in modules:
+        pyc = contents[bytecode_path(module)]
+        # PEP 552: flags 0b01, hash-based and unchecked (a zip keeps no mtime to check), and the
+        # hash of this very source, so a stale or foreign .pyc would show here.
+        assert int.from_bytes(pyc[4:8], "little") == 0b01, module
+        assert pyc[8:16].hex() == hashes[module], module
+
+
+SOURCE_HASHES = """
+import importlib.util, json, sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as archive:
+    print(json.dumps({
+        name: importlib.util.source_hash(archive.read(name)).hex()
+        for name in archive.namelist() if name.endswith(".py")
+    }))
+"""
+
+
+def runtime_source_hashes(package: Path) -> dict[str, str]:
+    """Each module's source hash as Python 3.12 computes it (the key is the version's own)."""
+    result = subprocess.run(
+        [build.runtime_python(None), "-I", "-c", SOURCE_HASHES, str(package)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    hashes: dict[str, str] = json.loads(result.stdout)
+    return hashes
 
 
 @pytest.mark.parametrize("function", FUNCTION_NAMES)
@@ -133,3 +172,31 @@ def test_handler_imports_from_the_unpacked_zip_alone(
     assert imported["handler_is_callable"]
     for module in imported["modules"]:
         assert Path(module).is_relative_to(tmp_path), module
+
+
+RUN_FROM_BYTECODE = """
+import sys
+sys.path.insert(0, sys.argv[1])
+import tatourney.board
+print(tatourney.board.__spec__.cached)
+"""
+
+
+def test_python_3_12_runs_the_shipped_bytecode_without_reading_the_sources(
+    built: Path, tmp_path: Path
+) -> None:
+    with zipfile.ZipFile(built / "leaderboard.zip") as archive:
+        archive.extractall(tmp_path)
+    # If 3.12 compiled the source instead of loading the bytecode, this import would fail.
+    (tmp_path / "tatourney" / "board.py").write_text('raise ImportError("source was compiled")\n')
+
+    result = subprocess.run(
+        [build.runtime_python(None), "-I", "-B", "-c", RUN_FROM_BYTECODE, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(tmp_path / bytecode_path("tatourney/board.py"))

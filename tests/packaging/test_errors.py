@@ -44,6 +44,21 @@ def test_function_folder_without_its_handler_is_a_clear_error(
     assert not (tmp_path / "dist").exists()
 
 
+def test_a_python_that_is_not_3_12_is_a_clear_error(tmp_path: Path) -> None:
+    out = tmp_path / "dist"
+    python = tmp_path / "python3.11"  # answers as a 3.11 would
+    python.write_text("#!/bin/sh\necho 3.11\n")
+    python.chmod(0o755)
+
+    result = run_build("--python", python, "--out", out)
+
+    assert result.returncode == 1
+    message = single_error_line(result.stderr)
+    assert f"{python} is not Python 3.12" in message
+    assert "pass --python PATH, set LAMBDA_PYTHON" in message
+    assert not out.exists()
+
+
 NOWHERE_HASH = "0" * 64
 UNFETCHABLE_REQUIREMENTS = {
     # No such version exists, online or offline: the failure does not depend on the network.

@@ -1,6 +1,6 @@
-"""`python -m bench [--quick] [--players N,N,...] [--output DIR] [--doc FILE]`: run the
-benchmark, print its table, save its files, and put the summary between a document's bench-summary
-markers."""
+"""`python -m bench [--quick] [--large] [--players N,N,...] [--output DIR] [--doc FILE
+[--section NAME]]`: run the benchmark, print its table, save its files, and put the summary between
+a document's NAME markers (default: bench-summary)."""
 
 from __future__ import annotations
 
@@ -47,6 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=RESULTS, help=f"default: {RESULTS}")
     parser.add_argument("--command", default="make bench", help="how this run was started")
     parser.add_argument("--doc", type=Path, help="a document whose summary this run replaces")
+    parser.add_argument(
+        "--section", default="bench-summary", help="the document's markers (default: %(default)s)"
+    )
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
     if args.players is not None:
@@ -57,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[{time.monotonic() - started:6.1f}s] {message}", file=sys.stderr, flush=True)
 
     if args.doc is not None:
-        doc_with_summary(args.doc.read_text(), "")  # no markers: fail before the run
+        doc_with_summary(args.doc.read_text(), "", args.section)  # no markers: fail now
     # The handlers print an EMF metrics line per request to stdout, as in Lambda: formatted
     # and written, but not shown here (the run's table is printed afterwards).
     with open(os.devnull, "w") as discarded, contextlib.redirect_stdout(discarded):
@@ -72,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     for path in write_outputs(results, session.latencies, args.output):
         progress(f"wrote {path}")
     if args.doc is not None:
-        text = doc_with_summary(args.doc.read_text(), summary_markdown(results))
+        text = doc_with_summary(args.doc.read_text(), summary_markdown(results), args.section)
         args.doc.write_text(text)
         progress(f"wrote the summary into {args.doc}")
     return 0

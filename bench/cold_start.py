@@ -27,8 +27,11 @@ import sys
 import tempfile
 import zipfile
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from bench.machine import describe_machine
 
 ROOT = Path(__file__).resolve().parents[1]
 FUNCTIONS = ("leaderboard", "invalidate")
@@ -113,9 +116,12 @@ class Case:
         return round(1000 * statistics.median(self.seconds), 1)
 
 
-def summary(cases: list[Case], python: str) -> dict[str, Any]:
+def summary(cases: list[Case], python: str, command: str) -> dict[str, Any]:
     boto3 = cases[0]  # `import boto3` alone
     return {
+        "command": command,
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "commit": describe_machine()["commit"],
         "python": python,
         "repetitions": len(boto3.seconds),
         "median_ms": {case.name: case.median_ms for case in cases},
@@ -153,7 +159,7 @@ def main(argv: list[str]) -> int:
     arguments = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="cold-start-") as work:
         seconds = measure(arguments.python, Path(work), arguments.repetitions)
-    result = summary(seconds, arguments.python)
+    result = summary(seconds, arguments.python, arguments.command)
     arguments.output.mkdir(parents=True, exist_ok=True)
     (arguments.output / "cold-start.json").write_text(json.dumps(result, indent=2) + "\n")
     table = markdown(result, arguments.command)

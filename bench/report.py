@@ -632,9 +632,9 @@ def summary_markdown(results: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def doc_with_summary(doc: str, summary: str) -> str:
-    """`doc` with `summary` between its bench-summary markers (ValueError if it has none)."""
-    return with_section(doc, "bench-summary", summary)
+def doc_with_summary(doc: str, summary: str, section: str) -> str:
+    """`doc` with `summary` between its `section` markers (ValueError if it has none)."""
+    return with_section(doc, section, summary)
 
 
 def write_outputs(

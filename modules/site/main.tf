@@ -1,4 +1,7 @@
 locals {
+  # The only query parameters of GET /stats: the edge's cache key and what reaches the API.
+  stats_query_parameters = ["limit", "offset"]
+
   content_types = {
     html = "text/html; charset=utf-8"
     css  = "text/css; charset=utf-8"
@@ -190,7 +193,7 @@ resource "aws_cloudfront_cache_policy" "stats" {
     query_strings_config {
       query_string_behavior = "whitelist"
       query_strings {
-        items = ["limit", "offset"]
+        items = local.stats_query_parameters
       }
     }
 
@@ -216,7 +219,7 @@ resource "aws_cloudfront_origin_request_policy" "stats" {
   query_strings_config {
     query_string_behavior = "whitelist"
     query_strings {
-      items = ["limit", "offset"]
+      items = local.stats_query_parameters
     }
   }
 

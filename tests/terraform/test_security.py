@@ -97,14 +97,15 @@ def test_the_stats_cache_is_keyed_on_limit_and_offset_only_for_the_edge_ttl() ->
     [key] = policy["parameters_in_cache_key_and_forwarded_to_origin"]
     [query] = key["query_strings_config"]
     assert query["query_string_behavior"] == "whitelist"
-    assert query["query_strings"][0]["items"] == list(responses.PARAMETERS)
+    assert locals_of(site)["stats_query_parameters"] == list(responses.PARAMETERS)
+    assert query["query_strings"][0]["items"] == "${local.stats_query_parameters}"
     assert key["headers_config"] == [{"header_behavior": "none"}]
     assert key["cookies_config"] == [{"cookie_behavior": "none"}]
     # Only the key's parameters reach the API: a request with another parameter cannot store the
     # handler's 400 under a page's key.
     request = resources(site, "resource", "aws_cloudfront_origin_request_policy")["stats"]
-    assert request["query_strings_config"][0]["query_strings"][0]["items"] == list(
-        responses.PARAMETERS
+    assert request["query_strings_config"][0]["query_strings"][0]["items"] == (
+        "${local.stats_query_parameters}"
     )
     assert request["headers_config"] == [{"header_behavior": "none"}]
     assert request["cookies_config"] == [{"cookie_behavior": "none"}]

@@ -65,6 +65,10 @@ class Plan:
     load_seconds: float
     load_change_every_seconds: float
     load_containers: int
+    # A baseline's offered load runs only if its requests would read at most this many read
+    # units in all (at its latency loop's read units per request): past it, its answers can only
+    # be 5xx, and its threads would hold the machine for minutes.
+    load_budget_read_units: float
     checker_games: int  # per replica lag and mechanism setting (bench/checker.py)
     replica_lag_players: int  # the board bench/replica_lag.py follows changes on
     replica_lag_changes: int  # changes per case (normal, worst)
@@ -88,6 +92,7 @@ FULL = Plan(
     load_seconds=10.0,
     load_change_every_seconds=2.0,
     load_containers=64,
+    load_budget_read_units=100_000,
     checker_games=10,
     replica_lag_players=1_000,
     replica_lag_changes=50,
@@ -359,6 +364,13 @@ def _freshness_and_race(session: Session, players: int, modes: dict[str, dict[st
 def _offered_load(session: Session, players: int, modes: dict[str, dict[str, Any]]) -> None:
     plan = session.plan
     for mode in MODES:
+        per_request = modes[mode.value]["steady"]["read_units_per_1000_requests"] / 1000
+        read_units = plan.load_rps * plan.load_seconds * per_request
+        if mode is not Mode.TATOURNEY and read_units > plan.load_budget_read_units:
+            modes[mode.value]["load"] = {
+                "skipped": f"{read_units:,.0f} read units exceed the run's budget"
+            }
+            continue
         session.progress(f"{players} players: {mode} offered load at 1 RCU (model)")
         session.stack.settle()
         modes[mode.value]["load"] = _load_figures(

@@ -38,8 +38,7 @@ from tatourney_local.streams import FailureLog, StreamMapping
 from tatourney_local.tables import TableNames
 from tests.cluster.checking import checker_figures
 from tests.conftest import FaultMatrix, Reader
-from tests.core.test_cache_protocol import TEN_PLAYERS
-from tests.core.test_consistency import a_minute_on, replica_lag
+from tests.core.boards import TEN_PLAYERS, a_minute_on, replica_lag
 from tests.support import LocalAws
 
 HANG_SECONDS = 1.5
@@ -110,6 +109,7 @@ class FaultRun:
     aws: LocalAws
     tables: TableNames
     cluster: Cluster
+    key_prefix: str
     readers: list[Reader]
     invalidate: LocalFunction  # what the mapping invokes: a test may deploy another
     failure_log: FailureLog
@@ -120,6 +120,11 @@ class FaultRun:
     failed_deliveries: int = 0
     recovered_at: float = 0.0  # when the fault ended (the node answers again)
     _turn: int = 0
+
+    @property
+    def home(self) -> int:
+        """Index of the node holding the leaderboard's keys."""
+        return self.cluster.home_of(self.key_prefix)
 
     def recovered(self) -> None:
         self.recovered_at = time.monotonic()
@@ -170,6 +175,20 @@ class FaultRun:
             assert time.monotonic() < deadline, f"change to {wins} wins never processed"
             time.sleep(0.02)
 
+    def read_until_failed_deliveries(self, count: int) -> None:
+        """Read while the mapping delivers the change's invalidation, until `count` deliveries
+        have been refused."""
+        deadline = time.monotonic() + WAIT_SECONDS
+        while self.failed_deliveries < count:
+            assert time.monotonic() < deadline, "the invalidation was not reported as failed"
+            self.read_for(0.2)
+
+    def fault_ended(self, wins: int) -> None:
+        """The nodes answer again: read until the change to `wins` is processed and shown, and
+        every container served from the cache since."""
+        self.recovered()
+        self.read_until_processed_and_served_from_the_cache(wins)
+
     def read_until_processed_and_served_from_the_cache(self, wins: int) -> None:
         """Read until the change's invalidation was processed, a read begun after it shows the
         change, and every container has been served from the cache again since the fault ended
@@ -209,7 +228,7 @@ class FaultRun:
         assert not late, f"boards from before the change served after it was processed: {late}"
         assert self.failure_log.entries() == [], "the invalidation was discarded, not redelivered"
 
-    def row(self, scenario: str, nodes: int, wins: int) -> dict[str, Any]:
+    def row(self, scenario: str, wins: int) -> dict[str, Any]:
         leaderboard = self.readers[0].leaderboard
         # The boards are dated by the readers' clock, which some rows set ahead.
         ahead = leaderboard._clock() - time.time()
@@ -219,7 +238,7 @@ class FaultRun:
         old = [r for r in self.reads if r.started >= written and is_older(r, wins)]
         return {
             "fault": scenario,
-            "nodes": nodes,
+            "nodes": len(self.cluster.nodes),
             "reads": len(self.reads),
             "5xx": sum(r.outcome == "503" for r in self.reads),
             "old after processed": sum(
@@ -256,6 +275,7 @@ def run(
     tables: TableNames,
     lambda_env: dict[str, str],
     make_reader: Callable[..., Reader],
+    key_prefix: str,
     tmp_path: Path,
 ) -> Iterator[FaultRun]:
     """The board built and cached, the stats stream feeding invalidate, two warm readers."""
@@ -264,7 +284,7 @@ def run(
     stream_arn = aws.client.describe_table(TableName=tables.stats)["Table"]["LatestStreamArn"]
     failure_log = FailureLog(tmp_path / "failures.jsonl")
     readers = [make_reader(cache_endpoints=cluster.endpoints) for _ in range(2)]
-    fault_run = FaultRun(aws, tables, cluster, readers, invalidate, failure_log)
+    fault_run = FaultRun(aws, tables, cluster, key_prefix, readers, invalidate, failure_log)
     mapping = StreamMapping(
         aws.streams,
         stream_arn,
@@ -288,34 +308,32 @@ def run(
 
 
 def test_the_board_node_hangs_across_a_change_and_comes_back(
-    run: FaultRun, cluster: Cluster, key_prefix: str, fault_matrix: FaultMatrix
+    run: FaultRun, cluster: Cluster, fault_matrix: FaultMatrix
 ) -> None:
-    home = cluster.home_of(key_prefix)
+    home = run.home
     cluster.hang(home)
     run.change(10)
     run.read_for(HANG_SECONDS)
     assert run.reads[-1].mark_wins == 10, "while it hangs, the table answers"
     cluster.resume(home)
-    run.recovered()
-    run.read_until_processed_and_served_from_the_cache(10)
+    run.fault_ended(10)
 
     run.assert_guarantees(10)
-    fault_matrix.add(run.row("board node hangs across a change", len(cluster.nodes), 10))
+    fault_matrix.add(run.row("board node hangs across a change", 10))
 
 
 def test_the_board_node_is_killed_and_restarted_empty_during_a_change(
-    run: FaultRun, cluster: Cluster, key_prefix: str, fault_matrix: FaultMatrix
+    run: FaultRun, cluster: Cluster, fault_matrix: FaultMatrix
 ) -> None:
-    home = cluster.home_of(key_prefix)
+    home = run.home
     cluster.crash(home)
     run.change(10)
     run.read_for(HANG_SECONDS)
     cluster.restart(home)
-    run.recovered()
-    run.read_until_processed_and_served_from_the_cache(10)
+    run.fault_ended(10)
 
     run.assert_guarantees(10)
-    fault_matrix.add(run.row("board node killed, back empty", len(cluster.nodes), 10))
+    fault_matrix.add(run.row("board node killed, back empty", 10))
 
 
 class PauseAfterRead(StatsTable):
@@ -344,7 +362,6 @@ class PauseAfterRead(StatsTable):
 def test_the_board_node_hangs_while_a_lease_holder_rebuilds(
     run: FaultRun,
     cluster: Cluster,
-    key_prefix: str,
     make_reader: Callable[..., Reader],
     fault_matrix: FaultMatrix,
 ) -> None:
@@ -358,62 +375,53 @@ def test_the_board_node_hangs_while_a_lease_holder_rebuilds(
     rebuilding.start()
     assert table.has_read.wait(timeout=WAIT_SECONDS), "the holder took the lease and read"
 
-    home = cluster.home_of(key_prefix)
+    home = run.home
     cluster.hang(home)  # the holder stores into a node that does not answer
     table.go_on.set()
     rebuilding.join(timeout=WAIT_SECONDS)
     run.change(20)  # and a change whose invalidation cannot reach it
     run.read_for(HANG_SECONDS)
     cluster.resume(home)
-    run.recovered()
-    run.read_until_processed_and_served_from_the_cache(20)
+    run.fault_ended(20)
 
     run.assert_guarantees(10)
     run.assert_guarantees(20)
-    fault_matrix.add(run.row("board node hangs during a rebuild", len(cluster.nodes), 20))
+    fault_matrix.add(run.row("board node hangs during a rebuild", 20))
 
 
 def test_an_invalidation_arriving_while_the_node_is_unreachable_is_redelivered(
-    run: FaultRun, cluster: Cluster, key_prefix: str, fault_matrix: FaultMatrix
+    run: FaultRun, cluster: Cluster, fault_matrix: FaultMatrix
 ) -> None:
-    home = cluster.home_of(key_prefix)
+    home = run.home
     cluster.hang(home)
     run.change(10)
-    deadline = time.monotonic() + WAIT_SECONDS
-    while run.failed_deliveries < 3:  # the mapping retries; the function keeps saying no
-        assert time.monotonic() < deadline, "the invalidation was not reported as failed"
-        run.read_for(0.2)
+    run.read_until_failed_deliveries(3)  # the mapping retries; the function keeps saying no
     assert 10 not in run.processed
     cluster.resume(home)
-    run.recovered()
-    run.read_until_processed_and_served_from_the_cache(10)
+    run.fault_ended(10)
 
     run.assert_guarantees(10)
-    fault_matrix.add(run.row("invalidation while unreachable", len(cluster.nodes), 10))
+    fault_matrix.add(run.row("invalidation while unreachable", 10))
 
 
 @pytest.mark.parametrize("cluster", [2, 3], ids=lambda n: f"{n}-nodes", indirect=True)
 def test_every_other_node_hangs_while_the_board_node_is_fine(
-    run: FaultRun, cluster: Cluster, key_prefix: str, fault_matrix: FaultMatrix
+    run: FaultRun, cluster: Cluster, fault_matrix: FaultMatrix
 ) -> None:
     """Readers never touch the other nodes; the invalidation must reach them too (each may be
     the home of a shorter list), so it counts as processed once they answer again."""
-    others = [i for i in range(len(cluster.nodes)) if i != cluster.home_of(key_prefix)]
+    others = [i for i in range(len(cluster.nodes)) if i != run.home]
     for index in others:
         cluster.hang(index)
     run.change(10)
-    deadline = time.monotonic() + WAIT_SECONDS
-    while run.failed_deliveries < 1:
-        assert time.monotonic() < deadline, "the invalidation was not reported as failed"
-        run.read_for(0.2)
+    run.read_until_failed_deliveries(1)
     for index in others:
         cluster.resume(index)
-    run.recovered()
-    run.read_until_processed_and_served_from_the_cache(10)
+    run.fault_ended(10)
 
     run.assert_guarantees(10)
     assert all(reader.leaderboard._cache._set_aside_until == 0 for reader in run.readers)
-    fault_matrix.add(run.row("every other node hangs", len(cluster.nodes), 10))
+    fault_matrix.add(run.row("every other node hangs", 10))
 
 
 @pytest.mark.parametrize("cluster", [3], ids=lambda n: f"{n}-nodes", indirect=True)
@@ -422,7 +430,7 @@ def test_a_leaderboards_board_lease_and_scan_never_leave_its_home_node(
 ) -> None:
     keys = LeaderboardKeys.for_prefix(key_prefix)
     homed = [keys.board, keys.lease, keys.scan]
-    home = cluster.home_of(key_prefix)
+    home = run.home
     others = [node for index, node in enumerate(cluster.nodes) if index != home]
 
     def held_elsewhere(names: list[str]) -> list[str]:
@@ -434,14 +442,10 @@ def test_a_leaderboards_board_lease_and_scan_never_leave_its_home_node(
     ), "the counter and the log follow every change on every node"
     cluster.hang(home)
     run.change(10)
-    deadline = time.monotonic() + WAIT_SECONDS
-    while run.failed_deliveries < 2:  # the invalidation was tried, and refused
-        assert time.monotonic() < deadline, "the invalidation was not reported as failed"
-        run.read_for(0.2)
+    run.read_until_failed_deliveries(2)  # the invalidation was tried, and refused
     assert held_elsewhere(homed) == [], "a key was written to another node while its home hung"
     cluster.resume(home)
-    run.recovered()
-    run.read_until_processed_and_served_from_the_cache(10)
+    run.fault_ended(10)
     assert held_elsewhere(homed) == []
 
 
@@ -487,18 +491,18 @@ def test_injected_replica_lag_never_puts_the_pre_change_board_back(
     ]
     if within_lag:
         assert sum(read.behind for read in within_lag) >= 1, "the fault made no read behind"
-    fault_matrix.add(run.row(f"replica lag {lag_ms} ms, {path}", len(cluster.nodes), 10))
+    fault_matrix.add(run.row(f"replica lag {lag_ms} ms, {path}", 10))
 
 
 # The node list changes: scale out, scale back in, a rolling deploy ----------------------------
 
 
-def node_lists(cluster: Cluster, key_prefix: str) -> tuple[str, str]:
+def node_lists(run: FaultRun) -> tuple[str, str]:
     """(the list without the home of the whole cluster, the whole list): growing from the first
     to the second moves the home to the added node."""
-    home = cluster.home_of(key_prefix)
-    shorter = [node.endpoint for index, node in enumerate(cluster.nodes) if index != home]
-    return ",".join(shorter), cluster.endpoints
+    home = run.home
+    shorter = [node.endpoint for index, node in enumerate(run.cluster.nodes) if index != home]
+    return ",".join(shorter), run.cluster.endpoints
 
 
 def deploy(
@@ -520,13 +524,12 @@ def start_on_the_shorter_list(
     run: FaultRun,
     make_reader: Callable[..., Reader],
     lambda_env: dict[str, str],
-    key_prefix: str,
 ) -> tuple[str, str]:
     """Both functions deployed with the shorter list, and the node it leaves out emptied (on
     ElastiCache a node added to a cluster is a new, empty node)."""
-    shorter, whole = node_lists(run.cluster, key_prefix)
+    shorter, whole = node_lists(run)
     deploy(run, make_reader, lambda_env, invalidate=shorter, leaderboard=shorter)
-    added = run.cluster.home_of(key_prefix)
+    added = run.home
     run.cluster.crash(added)
     run.cluster.restart(added)
     run.change(5)
@@ -538,14 +541,13 @@ def start_on_the_shorter_list(
 def test_the_node_list_grown_then_shrunk_back_never_serves_the_old_home_board(
     run: FaultRun,
     cluster: Cluster,
-    key_prefix: str,
     make_reader: Callable[..., Reader],
     lambda_env: dict[str, str],
     fault_matrix: FaultMatrix,
 ) -> None:
     """The old home keeps its board while the added node is the home; scaled back in, it is the
     home again, and must have followed the changes made meanwhile."""
-    before, grown = start_on_the_shorter_list(run, make_reader, lambda_env, key_prefix)
+    before, grown = start_on_the_shorter_list(run, make_reader, lambda_env)
     old_readers = run.readers
     deploy(run, make_reader, lambda_env, invalidate=grown, leaderboard=grown)
     run.change(10)
@@ -557,14 +559,13 @@ def test_the_node_list_grown_then_shrunk_back_never_serves_the_old_home_board(
 
     run.assert_guarantees(10)
     run.assert_guarantees(20)
-    fault_matrix.add(run.row("node list grown then shrunk back", len(cluster.nodes), 20))
+    fault_matrix.add(run.row("node list grown then shrunk back", 20))
 
 
 @pytest.mark.parametrize("cluster", [3], ids=lambda n: f"{n}-nodes", indirect=True)
 def test_mismatched_node_lists_during_a_deploy_never_serve_the_pre_change_board(
     run: FaultRun,
     cluster: Cluster,
-    key_prefix: str,
     make_reader: Callable[..., Reader],
     lambda_env: dict[str, str],
     fault_matrix: FaultMatrix,
@@ -572,7 +573,7 @@ def test_mismatched_node_lists_during_a_deploy_never_serve_the_pre_change_board(
     """Scale out with the invalidate function deployed first, then scale in with the
     leaderboard function first: while they differ, the invalidate function's list holds the
     leaderboard's, whose home follows every change."""
-    before, grown = start_on_the_shorter_list(run, make_reader, lambda_env, key_prefix)
+    before, grown = start_on_the_shorter_list(run, make_reader, lambda_env)
     deploy(run, make_reader, lambda_env, invalidate=grown)
     run.change(10)  # the readers' home is not the invalidate function's
     run.read_until_processed_and_served_from_the_cache(10)
@@ -588,4 +589,4 @@ def test_mismatched_node_lists_during_a_deploy_never_serve_the_pre_change_board(
 
     for wins in (10, 20, 30, 40):
         run.assert_guarantees(wins)
-    fault_matrix.add(run.row("mismatched lists during a deploy", len(cluster.nodes), 40))
+    fault_matrix.add(run.row("mismatched lists during a deploy", 40))

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from tatourney.cache import DEAD_NODE_SECONDS, Cache, CacheUnavailable, LeaderboardKeys, home_node
-from tatourney.changelog import ChangeLog, Position, Version, version_of
+from tatourney.changelog import ChangeLog, Position
 from tatourney.config import CacheConfig
 from tatourney.invalidation import CAS_ATTEMPTS, Invalidator
 from tatourney.leaderboard import Served, Source, Unavailable
@@ -28,66 +28,28 @@ from tatourney_local.faults import throttled
 from tatourney_local.services import Memcached
 from tatourney_local.tables import TableNames
 from tests.conftest import Reader
+from tests.core.boards import (
+    TEN_PLAYERS,
+    Tournament,
+    cache_for,
+    invalidator,
+    many_players,
+    players,
+    put_many,
+    source_of,
+    wins_of,
+)
 from tests.support import LocalAws
 
-TEN_PLAYERS = [
-    ("Tia", 10, 7, 5000),
-    ("Julie", 10, 6, 4800),
-    ("Kelby", 10, 5, 4700),
-    ("Craig", 10, 5, 4600),
-    ("Mike", 10, 4, 4500),
-    ("Rich", 10, 4, 4400),
-    ("Miles", 10, 3, 4300),
-    ("John", 10, 3, 4200),
-    ("Moosa", 10, 2, 4100),
-    ("Mark", 10, 1, 4000),
-]
 
-
-def players(answer: object) -> list[dict[str, Any]]:
-    assert isinstance(answer, Served), answer
-    return answer.board.players()
-
-
-def wins_of(answer: object, player: str) -> object:
-    return next(p["wins"] for p in players(answer) if p["player"] == player)
-
-
-def source_of(answer: object) -> Source:
-    assert isinstance(answer, Served), answer
-    return answer.source
-
-
-def cache_for(memcached: Memcached, key_prefix: str) -> Cache:
-    return Cache.connect(
-        CacheConfig(
-            endpoints=(("127.0.0.1", memcached.port),),
-            key_prefix=key_prefix,
-            timeout_seconds=1,
-            tls=False,
-        )
-    )
-
-
-def wait_until_lease_expired(memcached: Memcached, key_prefix: str) -> None:
+def wait_until_lease_expired(tournament: Tournament) -> None:
     """Until the lease a throttled holder kept (LEASE_TTL_SECONDS) has expired."""
-    lease = LeaderboardKeys.for_prefix(key_prefix).lease
-    cache = cache_for(memcached, key_prefix)
+    lease = tournament.keys.lease
+    cache = tournament.cache()
     deadline = time.monotonic() + 10
     while lease in cache.get_many([lease]):
         assert time.monotonic() < deadline, "the throttled holder's lease did not expire"
         time.sleep(0.05)
-
-
-def invalidator(memcached: Memcached, key_prefix: str) -> Invalidator:
-    return Invalidator([cache_for(memcached, key_prefix)], LeaderboardKeys.for_prefix(key_prefix))
-
-
-def changes(aws: LocalAws, table: str, names: list[str]) -> dict[str, Version]:
-    """What the stream records of the last writes to `names` carry: each one's version now."""
-    found = StatsTable(lambda: aws.client, table).get_players(names, consistent=True)
-    rows = {row.player: row for row in found.rows}
-    return {name: version_of(rows.get(name)) for name in names}
 
 
 class ScanThenPause(StatsTable):
@@ -109,62 +71,31 @@ class ScanThenPause(StatsTable):
         return self._inner.get_players(players, consistent)
 
 
-def many_players(count: int, prefix: str = "player") -> list[tuple[str, int, int, int]]:
-    return [(f"{prefix}-{n:05}", 10, n % 10, 1000 + n) for n in range(count)]
-
-
-def put_many(aws: LocalAws, table: str, rows: list[tuple[str, int, int, int]]) -> None:
-    for start in range(0, len(rows), 25):
-        aws.client.batch_write_item(
-            RequestItems={
-                table: [
-                    {
-                        "PutRequest": {
-                            "Item": {
-                                "player": {"S": player},
-                                "games": {"N": str(games)},
-                                "wins": {"N": str(wins)},
-                                "total_score": {"N": str(total)},
-                            }
-                        }
-                    }
-                    for player, games, wins, total in rows[start : start + 25]
-                ]
-            }
-        )
-
-
 # 1. No stale set ------------------------------------------------------------------------------
 
 
 @pytest.mark.localstack
 @pytest.mark.parametrize("counter", ["kept", "evicted", "created-again-below"])
 def test_late_store_after_invalidation_is_never_served(
-    make_reader: Callable[..., Reader],
-    aws: LocalAws,
-    tables: TableNames,
-    memcached: Memcached,
-    key_prefix: str,
-    counter: str,
+    tournament: Tournament, counter: str
 ) -> None:
     """`created-again-below`: the counter evicted and created again below the late board's tag
     (where a random start lands half the time): a hit test must ask for equality."""
-    aws.put_stats(tables.stats, TEN_PLAYERS)
-    slow, next_reader = make_reader(), make_reader()
-    keys = LeaderboardKeys.for_prefix(key_prefix)
-    cache = invalidator(memcached, key_prefix)
+    tournament.write(TEN_PLAYERS)
+    slow, next_reader = tournament.make_reader(), tournament.make_reader()
+    keys = tournament.keys
 
     def write_and_invalidate() -> None:
         # Mark gets 9 more wins after the slow reader scanned, and the stream's invalidation
         # runs before the slow reader stores what it read.
-        aws.put_stats(tables.stats, [("Mark", 19, 10, 9000)])
-        node = cache_for(memcached, key_prefix)
+        tournament.write([("Mark", 19, 10, 9000)])
+        node = tournament.cache()
         tag = int(node.get(keys.generation) or 0)  # what the slow reader read before its Scan
         if counter != "kept":
             node.delete(keys.generation)
         if counter == "created-again-below":
             assert node.add(keys.generation, b"%d" % (tag - 2), 0)
-        cache.invalidate(changes(aws, tables.stats, ["Mark"]))
+        tournament.invalidate(["Mark"])
 
     slow.leaderboard._rebuilder._table = ScanThenPause(
         slow.leaderboard._table, write_and_invalidate
@@ -219,18 +150,11 @@ def test_fifty_concurrent_cold_readers_cause_one_scan(
 
 
 @pytest.mark.localstack
-def test_fifty_concurrent_readers_after_a_change_cause_one_rebuild(
-    make_reader: Callable[..., Reader],
-    aws: LocalAws,
-    tables: TableNames,
-    memcached: Memcached,
-    key_prefix: str,
-) -> None:
-    put_many(aws, tables.stats, many_players(200))
-    readers = [make_reader(lease_wait_seconds=10.0) for _ in range(50)]
+def test_fifty_concurrent_readers_after_a_change_cause_one_rebuild(tournament: Tournament) -> None:
+    tournament.write_many(many_players(200))
+    readers = [tournament.make_reader(lease_wait_seconds=10.0) for _ in range(50)]
     assert source_of(readers[0].leaderboard.read()) is Source.MISS
-    aws.put_stats(tables.stats, [("player-00007", 11, 10, 2000)])
-    invalidator(memcached, key_prefix).invalidate(changes(aws, tables.stats, ["player-00007"]))
+    tournament.play([("player-00007", 11, 10, 2000)])
 
     answers = read_at_once(readers)
 
@@ -272,17 +196,16 @@ def test_readers_outwaited_by_a_slow_lease_holder_answer_busy_instead_of_scannin
 
 @pytest.mark.localstack
 def test_readers_waiting_on_a_slow_rebuild_serve_the_last_board_as_stale(
-    make_reader: Callable[..., Reader],
-    aws: LocalAws,
-    tables: TableNames,
-    memcached: Memcached,
-    key_prefix: str,
+    tournament: Tournament,
 ) -> None:
-    aws.put_stats(tables.stats, TEN_PLAYERS)
-    first, slow, waiting = make_reader(), make_reader(), make_reader(lease_wait_seconds=5.0)
+    tournament.write(TEN_PLAYERS)
+    first, slow, waiting = (
+        tournament.make_reader(),
+        tournament.make_reader(),
+        tournament.make_reader(lease_wait_seconds=5.0),
+    )
     assert source_of(first.leaderboard.read()) is Source.MISS
-    aws.put_stats(tables.stats, [("Mark", 19, 10, 9000)])
-    invalidator(memcached, key_prefix).invalidate(changes(aws, tables.stats, ["Mark"]))
+    tournament.play([("Mark", 19, 10, 9000)])
     holding = threading.Event()
 
     def hold() -> None:
@@ -304,18 +227,12 @@ def test_readers_waiting_on_a_slow_rebuild_serve_the_last_board_as_stale(
 
 
 @pytest.mark.localstack
-def test_lease_of_a_holder_that_died_is_taken_over_when_it_expires(
-    make_reader: Callable[..., Reader],
-    aws: LocalAws,
-    tables: TableNames,
-    memcached: Memcached,
-    key_prefix: str,
-) -> None:
-    aws.put_stats(tables.stats, TEN_PLAYERS)
-    keys = LeaderboardKeys.for_prefix(key_prefix)
-    cache = cache_for(memcached, key_prefix)
+def test_lease_of_a_holder_that_died_is_taken_over_when_it_expires(tournament: Tournament) -> None:
+    tournament.write(TEN_PLAYERS)
+    keys = tournament.keys
+    cache = tournament.cache()
     assert cache.add(keys.lease, b"holder that died", 1)  # it never stores, never releases
-    reader = make_reader(lease_wait_seconds=5.0)
+    reader = tournament.make_reader(lease_wait_seconds=5.0)
 
     answer = reader.leaderboard.read()
 
@@ -343,17 +260,12 @@ class AddAfter(Cache):
 @pytest.mark.localstack
 @pytest.mark.parametrize("lease_released", [True, False], ids=["lease-released", "lease-held"])
 def test_reader_that_missed_just_before_the_board_was_stored_serves_it(
-    make_reader: Callable[..., Reader],
-    aws: LocalAws,
-    tables: TableNames,
-    memcached: Memcached,
-    key_prefix: str,
-    lease_released: bool,
+    tournament: Tournament, lease_released: bool
 ) -> None:
-    aws.put_stats(tables.stats, TEN_PLAYERS)
-    late, other = make_reader(), make_reader()
-    lease = LeaderboardKeys.for_prefix(key_prefix).lease
-    cache = cache_for(memcached, key_prefix)
+    tournament.write(TEN_PLAYERS)
+    late, other = tournament.make_reader(), tournament.make_reader()
+    lease = tournament.keys.lease
+    cache = tournament.cache()
     other_answers: list[object] = []
 
     def other_reader_stores_the_board() -> None:
@@ -500,21 +412,15 @@ def test_cache_is_used_again_once_memcached_is_back(
 @pytest.mark.localstack
 @pytest.mark.parametrize("operation", ["Scan", "BatchGetItem"], ids=["full-scan", "patch"])
 def test_throttled_table_serves_the_last_board_flagged(
-    make_reader: Callable[..., Reader],
-    aws: LocalAws,
-    tables: TableNames,
-    memcached: Memcached,
-    key_prefix: str,
-    operation: str,
+    tournament: Tournament, operation: str
 ) -> None:
     # 10 players: a Scan is cheaper than a patch; 200: a patch of one player is.
     fillers = [(f"filler-{n:03}", 10, 0, 100) for n in range(190)]  # ranked below the ten
     rows = TEN_PLAYERS if operation == "Scan" else [*TEN_PLAYERS, *fillers]
-    aws.put_stats(tables.stats, rows)
-    reader = make_reader()
+    tournament.write(rows)
+    reader = tournament.make_reader()
     assert players(reader.leaderboard.read())[0]["player"] == "Tia"
-    aws.put_stats(tables.stats, [("Mark", 19, 10, 9000)])
-    invalidator(memcached, key_prefix).invalidate(changes(aws, tables.stats, ["Mark"]))
+    tournament.play([("Mark", 19, 10, 9000)])
 
     with throttled(reader.table_client, operation) as attempts:
         answer = reader.leaderboard.read()
@@ -526,15 +432,13 @@ def test_throttled_table_serves_the_last_board_flagged(
 
 @pytest.mark.localstack
 def test_throttled_table_with_nothing_cached_says_when_to_retry_and_is_not_asked_again_at_once(
-    make_reader: Callable[..., Reader],
-    aws: LocalAws,
-    tables: TableNames,
-    memcached: Memcached,
-    key_prefix: str,
+    tournament: Tournament,
 ) -> None:
-    aws.put_stats(tables.stats, TEN_PLAYERS)
-    reader = make_reader(retry_after_seconds=7, table_max_attempts=2, lease_ttl_seconds=1)
-    other = make_reader(lease_wait_seconds=5.0)
+    tournament.write(TEN_PLAYERS)
+    reader = tournament.make_reader(
+        retry_after_seconds=7, table_max_attempts=2, lease_ttl_seconds=1
+    )
+    other = tournament.make_reader(lease_wait_seconds=5.0)
     with throttled(reader.table_client) as attempts:
         answer = reader.leaderboard.read()
     assert isinstance(answer, Unavailable)
@@ -549,7 +453,7 @@ def test_throttled_table_with_nothing_cached_says_when_to_retry_and_is_not_asked
     assert other.requests == []
     assert busy.trace.lease_waits == 1
 
-    wait_until_lease_expired(memcached, key_prefix)
+    wait_until_lease_expired(tournament)
     assert source_of(other.leaderboard.read()) is Source.MISS  # the table answers again
 
 
@@ -653,33 +557,12 @@ def test_memcached_refusing_a_value_its_limit_is_smaller_than_configured_still_s
 # The cost of a change: only what changed is read ----------------------------------------------
 
 
-def patched_board(
-    make_reader: Callable[..., Reader],
-    aws: LocalAws,
-    tables: TableNames,
-    count: int = 200,
-    **settings: Any,
-) -> Reader:
-    """A reader whose board of `count` players is built (one full Scan) and cached."""
-    put_many(aws, tables.stats, many_players(count))
-    reader = make_reader(**settings)
-    assert source_of(reader.leaderboard.read()) is Source.MISS
-    assert len(reader.scans) == 1
-    reader.requests.clear()
-    return reader
-
-
 @pytest.mark.localstack
 def test_a_change_to_one_player_reads_that_player_and_one_sweep_page(
-    make_reader: Callable[..., Reader],
-    aws: LocalAws,
-    tables: TableNames,
-    memcached: Memcached,
-    key_prefix: str,
+    tournament: Tournament,
 ) -> None:
-    reader = patched_board(make_reader, aws, tables)
-    aws.put_stats(tables.stats, [("player-00042", 11, 10, 2000)])
-    invalidator(memcached, key_prefix).invalidate(changes(aws, tables.stats, ["player-00042"]))
+    reader = tournament.board_cached()
+    tournament.play([("player-00042", 11, 10, 2000)])
 
     answer = reader.leaderboard.read()
 
@@ -700,19 +583,9 @@ def test_a_change_to_one_player_reads_that_player_and_one_sweep_page(
 
 
 @pytest.mark.localstack
-def test_joins_and_removals_end_in_the_right_board(
-    make_reader: Callable[..., Reader],
-    aws: LocalAws,
-    tables: TableNames,
-    memcached: Memcached,
-    key_prefix: str,
-) -> None:
-    reader = patched_board(make_reader, aws, tables)
-    aws.put_stats(tables.stats, [("Zoe", 1, 1, 100)])
-    aws.client.delete_item(TableName=tables.stats, Key={"player": {"S": "player-00003"}})
-    invalidator(memcached, key_prefix).invalidate(
-        changes(aws, tables.stats, ["Zoe", "player-00003"])
-    )
+def test_joins_and_removals_end_in_the_right_board(tournament: Tournament) -> None:
+    reader = tournament.board_cached()
+    tournament.play([("Zoe", 1, 1, 100)], removed=("player-00003",))
 
     answer = reader.leaderboard.read()
 
@@ -726,18 +599,12 @@ def test_joins_and_removals_end_in_the_right_board(
 @pytest.mark.localstack
 @pytest.mark.parametrize("lost", ["log", "board", "both"])
 def test_a_lost_log_or_board_ends_in_a_full_scan_and_the_right_board(
-    make_reader: Callable[..., Reader],
-    aws: LocalAws,
-    tables: TableNames,
-    memcached: Memcached,
-    key_prefix: str,
-    lost: str,
+    tournament: Tournament, lost: str
 ) -> None:
-    reader = patched_board(make_reader, aws, tables)
-    keys = LeaderboardKeys.for_prefix(key_prefix)
-    cache = cache_for(memcached, key_prefix)
-    aws.put_stats(tables.stats, [("player-00042", 11, 10, 2000)])
-    invalidator(memcached, key_prefix).invalidate(changes(aws, tables.stats, ["player-00042"]))
+    reader = tournament.board_cached()
+    keys = tournament.keys
+    cache = tournament.cache()
+    tournament.play([("player-00042", 11, 10, 2000)])
     for key in {"log": [keys.log], "board": [keys.board], "both": [keys.log, keys.board]}[lost]:
         cache.delete(key)  # evicted, or lost with a node that restarted
 
@@ -751,23 +618,15 @@ def test_a_lost_log_or_board_ends_in_a_full_scan_and_the_right_board(
 
 
 @pytest.mark.localstack
-def test_a_change_whose_invalidation_was_lost_is_found_by_the_sweep(
-    make_reader: Callable[..., Reader],
-    aws: LocalAws,
-    tables: TableNames,
-    memcached: Memcached,
-    key_prefix: str,
-) -> None:
+def test_a_change_whose_invalidation_was_lost_is_found_by_the_sweep(tournament: Tournament) -> None:
     count = 200  # a patch of one player costs less than a Scan of them all
-    reader = patched_board(make_reader, aws, tables, count)
-    aws.put_stats(tables.stats, [("player-00017", 11, 10, 2000)])  # its invalidation is lost
-    invalidate = invalidator(memcached, key_prefix)
+    reader = tournament.board_cached(count)
+    tournament.write([("player-00017", 11, 10, 2000)])  # its invalidation is lost
     sweeps = 0
     while wins_of(reader.leaderboard.read(), "player-00017") != 10:
         sweeps += 1
         assert sweeps <= count // SWEEP_ITEMS + 1, "a whole sweep went by without finding it"
-        aws.put_stats(tables.stats, [("player-00001", 10 + sweeps, 1, 1001)])  # other changes
-        invalidate.invalidate(changes(aws, tables.stats, ["player-00001"]))
+        tournament.play([("player-00001", 10 + sweeps, 1, 1001)])  # other changes
     assert sweeps >= 1, "found by a later rebuild, not the first read"
 
 
@@ -797,24 +656,19 @@ def test_with_no_change_a_board_older_than_cache_ttl_is_rebuilt_by_one_holder(
 
 @pytest.mark.localstack
 def test_a_board_kept_in_memory_is_never_served_after_the_generation_moved(
-    make_reader: Callable[..., Reader],
-    aws: LocalAws,
-    tables: TableNames,
-    memcached: Memcached,
-    key_prefix: str,
+    tournament: Tournament,
 ) -> None:
-    put_many(aws, tables.stats, many_players(200))
-    reader = make_reader(lease_ttl_seconds=1)
+    tournament.write_many(many_players(200))
+    reader = tournament.make_reader(lease_ttl_seconds=1)
     assert source_of(reader.leaderboard.read()) is Source.MISS
     reader.requests.clear()
     assert source_of(reader.leaderboard.read()) is Source.HIT
     assert reader.requests == [], "the hit came from memory and memcached"
-    aws.put_stats(tables.stats, [("player-00042", 11, 10, 2000)])
-    invalidator(memcached, key_prefix).invalidate(changes(aws, tables.stats, ["player-00042"]))
+    tournament.play([("player-00042", 11, 10, 2000)])
 
     with throttled(reader.table_client, "BatchGetItem"):
         during = reader.leaderboard.read()
-    wait_until_lease_expired(memcached, key_prefix)
+    wait_until_lease_expired(tournament)
     after = reader.leaderboard.read()
 
     assert source_of(during) is Source.STALE, "the memory board, flagged, while unreadable"
@@ -823,10 +677,8 @@ def test_a_board_kept_in_memory_is_never_served_after_the_generation_moved(
 
 
 @pytest.mark.localstack
-def test_a_hit_from_memory_is_one_small_get(
-    make_reader: Callable[..., Reader], aws: LocalAws, tables: TableNames
-) -> None:
-    reader = patched_board(make_reader, aws, tables)
+def test_a_hit_from_memory_is_one_small_get(tournament: Tournament) -> None:
+    reader = tournament.board_cached()
     client = CountingClient(reader.leaderboard._cache._client)
     reader.leaderboard._cache._client = client
 
@@ -859,14 +711,13 @@ def test_a_full_scan_cut_short_is_continued_by_the_next_request(
 
 @pytest.mark.localstack
 def test_a_full_scan_interrupted_by_throttling_keeps_the_pages_it_read(
-    make_reader: Callable[..., Reader],
-    aws: LocalAws,
-    tables: TableNames,
-    memcached: Memcached,
-    key_prefix: str,
+    tournament: Tournament,
 ) -> None:
-    put_many(aws, tables.stats, many_players(35))
-    first, second = make_reader(lease_ttl_seconds=1), make_reader(lease_ttl_seconds=1)
+    tournament.write_many(many_players(35))
+    first, second = (
+        tournament.make_reader(lease_ttl_seconds=1),
+        tournament.make_reader(lease_ttl_seconds=1),
+    )
     for reader in (first, second):
         reader.leaderboard._rebuilder._scan_page_items = 10
     pages = [0]
@@ -877,7 +728,7 @@ def test_a_full_scan_interrupted_by_throttling_keeps_the_pages_it_read(
 
     with throttled(first.table_client, "Scan", when=third_page_on):
         assert isinstance(first.leaderboard.read(), Unavailable)
-    wait_until_lease_expired(memcached, key_prefix)
+    wait_until_lease_expired(tournament)
 
     answer = second.leaderboard.read()
 
@@ -964,18 +815,13 @@ def test_every_container_agrees_on_the_home_whatever_the_order_of_its_node_list(
 
 @pytest.mark.localstack
 def test_a_counter_created_again_by_a_reader_never_matches_an_old_boards_tag(
-    make_reader: Callable[..., Reader],
-    aws: LocalAws,
-    tables: TableNames,
-    memcached: Memcached,
-    key_prefix: str,
+    tournament: Tournament,
 ) -> None:
-    aws.put_stats(tables.stats, TEN_PLAYERS)
-    first, second = make_reader(), make_reader()
+    tournament.write(TEN_PLAYERS)
+    first, second = tournament.make_reader(), tournament.make_reader()
     assert source_of(first.leaderboard.read()) is Source.MISS  # first creates the counter
-    aws.put_stats(tables.stats, [("Mark", 19, 10, 9000)])
-    invalidator(memcached, key_prefix).invalidate(changes(aws, tables.stats, ["Mark"]))
-    cache_for(memcached, key_prefix).delete(LeaderboardKeys.for_prefix(key_prefix).generation)
+    tournament.play([("Mark", 19, 10, 9000)])
+    tournament.cache().delete(tournament.keys.generation)
 
     answer = second.leaderboard.read()  # second creates it again
 
@@ -985,20 +831,13 @@ def test_a_counter_created_again_by_a_reader_never_matches_an_old_boards_tag(
 
 @pytest.mark.localstack
 def test_a_stale_answer_serves_the_newer_of_the_cached_board_and_the_containers_own(
-    make_reader: Callable[..., Reader],
-    aws: LocalAws,
-    tables: TableNames,
-    memcached: Memcached,
-    key_prefix: str,
+    tournament: Tournament,
 ) -> None:
-    behind = patched_board(make_reader, aws, tables)  # keeps the first board in memory
-    ahead = make_reader()
-    invalidate = invalidator(memcached, key_prefix)
-    aws.put_stats(tables.stats, [("player-00042", 11, 10, 2000)])
-    invalidate.invalidate(changes(aws, tables.stats, ["player-00042"]))
+    behind = tournament.board_cached()  # keeps the first board in memory
+    ahead = tournament.make_reader()
+    tournament.play([("player-00042", 11, 10, 2000)])
     assert wins_of(ahead.leaderboard.read(), "player-00042") == 10  # the newer board, cached
-    aws.put_stats(tables.stats, [("player-00043", 11, 10, 2000)])
-    invalidate.invalidate(changes(aws, tables.stats, ["player-00043"]))
+    tournament.play([("player-00043", 11, 10, 2000)])
 
     with throttled(behind.table_client, "BatchGetItem"):
         answer = behind.leaderboard.read()

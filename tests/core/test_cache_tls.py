@@ -17,9 +17,8 @@ from tatourney.leaderboard import Source
 from tatourney_local.services import Memcached
 from tatourney_local.tables import TableNames
 from tests.conftest import Reader
+from tests.core.boards import TEN_PLAYERS, players
 from tests.support import LocalAws
-
-from .test_cache_protocol import TEN_PLAYERS, players
 
 
 def make_certificate(directory: Path, name: str) -> tuple[Path, Path]:

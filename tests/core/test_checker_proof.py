@@ -13,8 +13,7 @@ import pytest
 from tatourney.leaderboard import Served, Source
 from tatourney_local.tables import TableNames
 from tests.conftest import Reader
-from tests.core.test_cache_protocol import TEN_PLAYERS
-from tests.core.test_consistency import a_minute_on, replica_lag
+from tests.core.boards import TEN_PLAYERS, a_minute_on, replica_lag
 from tests.core.test_handlers import CONTEXT, metrics_of
 from tests.support import LocalAws, load_handler
 

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tatourney_local.tables import TableNames
-from tests.core.test_cache_protocol import TEN_PLAYERS
+from tests.core.boards import TEN_PLAYERS
 from tests.support import FakeLambdaContext, LocalAws
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -5,9 +5,7 @@ versions — patch, full Scan, resumed full Scan — against a real memcached an
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -16,56 +14,31 @@ from tatourney.cache import LeaderboardKeys
 from tatourney.changelog import ChangeLog
 from tatourney.leaderboard import Source
 from tatourney.rebuild import SWEEP_ITEMS
-from tatourney_local.faults import ReplicaLag, unprocessed_keys
+from tatourney_local.faults import unprocessed_keys
 from tatourney_local.services import Memcached, dynamodb_client, free_port
 from tatourney_local.tables import TableNames
 from tests.conftest import Reader
-from tests.core.test_cache_protocol import (
+from tests.core.boards import (
+    LAG_SECONDS,
+    Tournament,
+    a_minute_on,
     cache_for,
-    changes,
-    invalidator,
     many_players,
-    patched_board,
     players,
     put_many,
+    replica_lag,
     source_of,
     wins_of,
 )
 from tests.support import FakeLambdaContext, LocalAws, load_handler
 
-LAG_SECONDS = 30.0  # longer than any test: every eventually consistent read of a change is behind
 
-
-@contextmanager
-def replica_lag(
-    aws: LocalAws, tables: TableNames, *readers: Reader, seconds: float = LAG_SECONDS
-) -> Iterator[ReplicaLag]:
-    """The fault on the test's writer client and on `readers`' table clients."""
-    lag = ReplicaLag(seconds, dynamodb_client(aws.endpoint_url), [tables.stats])
-    emitters = [aws.client.meta.events, *(reader.table_client.meta.events for reader in readers)]
-    for events in emitters:
-        lag.install(events)
-    try:
-        yield lag
-    finally:
-        for events in emitters:
-            lag.uninstall(events)
-
-
-def a_minute_on() -> float:
-    """A reader's clock a minute ahead: a log just created is as old as REPLICA_LAG_BOUND_SECONDS
-    and more, and vouches for what it holds (the lag tests need not wait for it)."""
-    return time.time() + 60
-
-
-def one_page_a_request(
-    make_reader: Callable[..., Reader], aws: LocalAws, tables: TableNames, **settings: Any
-) -> tuple[Reader, Reader]:
+def one_page_a_request(tournament: Tournament, **settings: Any) -> tuple[Reader, Reader]:
     """Two readers of 35 players whose full Scan reads one page of 10 a request."""
-    put_many(aws, tables.stats, many_players(35))
+    tournament.write_many(many_players(35))
     readers = (
-        make_reader(lease_ttl_seconds=1, **settings),
-        make_reader(lease_ttl_seconds=1, **settings),
+        tournament.make_reader(lease_ttl_seconds=1, **settings),
+        tournament.make_reader(lease_ttl_seconds=1, **settings),
     )
     for reader in readers:
         reader.leaderboard._rebuilder._scan_page_items = 10
@@ -112,19 +85,13 @@ def test_injected_replica_lag_answers_eventual_reads_with_the_previous_version(
 
 @pytest.mark.parametrize("settle", [True, False], ids=["settled", "settling-off"])
 def test_with_injected_replica_lag_a_patch_serves_the_change_reading_it_again_consistently(
-    make_reader: Callable[..., Reader],
-    aws: LocalAws,
-    tables: TableNames,
-    memcached: Memcached,
-    key_prefix: str,
-    settle: bool,
+    tournament: Tournament, settle: bool
 ) -> None:
     """With settling off (the test switch), the fault puts the pre-change row back as current:
     what settling prevents."""
-    reader = patched_board(make_reader, aws, tables, settle=settle)
-    with replica_lag(aws, tables, reader):
-        aws.put_stats(tables.stats, [("player-00042", 11, 10, 2000)])
-        invalidator(memcached, key_prefix).invalidate(changes(aws, tables.stats, ["player-00042"]))
+    reader = tournament.board_cached(settle=settle)
+    with replica_lag(tournament.aws, tournament.tables, reader):
+        tournament.play([("player-00042", 11, 10, 2000)])
         answer = reader.leaderboard.read()
         again = reader.leaderboard.read()
 
@@ -142,25 +109,20 @@ def test_with_injected_replica_lag_a_patch_serves_the_change_reading_it_again_co
 
 @pytest.mark.parametrize("change", ["insert", "remove", "edit keeping games"])
 def test_with_injected_replica_lag_joins_removals_and_edits_are_settled(
-    make_reader: Callable[..., Reader],
-    aws: LocalAws,
-    tables: TableNames,
-    memcached: Memcached,
-    key_prefix: str,
-    change: str,
+    tournament: Tournament, change: str
 ) -> None:
-    reader = patched_board(make_reader, aws, tables)
-    with replica_lag(aws, tables, reader):
+    reader = tournament.board_cached()
+    with replica_lag(tournament.aws, tournament.tables, reader):
         if change == "insert":
-            aws.put_stats(tables.stats, [("Zoe", 1, 1, 100)])
+            tournament.write([("Zoe", 1, 1, 100)])
             player = "Zoe"
         elif change == "remove":
             player = "player-00003"
-            aws.client.delete_item(TableName=tables.stats, Key={"player": {"S": player}})
+            tournament.remove(player)
         else:  # an admin fix of the wins: games stays as it was
             player = "player-00042"
-            aws.put_stats(tables.stats, [(player, 10, 9, 1042)])
-        invalidator(memcached, key_prefix).invalidate(changes(aws, tables.stats, [player]))
+            tournament.write([(player, 10, 9, 1042)])
+        tournament.invalidate([player])
         answer = reader.leaderboard.read()
 
     shown = {p["player"]: p for p in players(answer)}
@@ -174,17 +136,13 @@ def test_with_injected_replica_lag_joins_removals_and_edits_are_settled(
 
 
 def test_with_injected_replica_lag_a_full_scan_settles_against_the_log(
-    make_reader: Callable[..., Reader],
-    aws: LocalAws,
-    tables: TableNames,
-    memcached: Memcached,
-    key_prefix: str,
+    tournament: Tournament,
 ) -> None:
-    put_many(aws, tables.stats, many_players(50))
-    reader = make_reader(clock=a_minute_on)  # the log is old enough to vouch for what it holds
-    with replica_lag(aws, tables, reader):
-        aws.put_stats(tables.stats, [("player-00042", 11, 10, 2000)])
-        invalidator(memcached, key_prefix).invalidate(changes(aws, tables.stats, ["player-00042"]))
+    tournament.write_many(many_players(50))
+    # The log is old enough to vouch for what it holds.
+    reader = tournament.make_reader(clock=a_minute_on)
+    with replica_lag(tournament.aws, tournament.tables, reader):
+        tournament.play([("player-00042", 11, 10, 2000)])
         answer = reader.leaderboard.read()  # no board yet: a full Scan, behind for the change
 
     assert source_of(answer) is Source.MISS
@@ -196,20 +154,15 @@ def test_with_injected_replica_lag_a_full_scan_settles_against_the_log(
 
 
 def test_with_injected_replica_lag_a_full_scan_against_a_log_created_anew_reads_consistently(
-    make_reader: Callable[..., Reader],
-    aws: LocalAws,
-    tables: TableNames,
-    memcached: Memcached,
-    key_prefix: str,
+    tournament: Tournament,
 ) -> None:
     """The log lost (evicted, or with its node) right after a change was processed: the new log
     does not name the change, so only a consistent Scan can be sure to see it."""
-    put_many(aws, tables.stats, many_players(50))
-    reader = make_reader()
-    with replica_lag(aws, tables, reader):
-        aws.put_stats(tables.stats, [("player-00042", 11, 10, 2000)])
-        invalidator(memcached, key_prefix).invalidate(changes(aws, tables.stats, ["player-00042"]))
-        cache_for(memcached, key_prefix).delete(reader.leaderboard._keys.log)
+    tournament.write_many(many_players(50))
+    reader = tournament.make_reader()
+    with replica_lag(tournament.aws, tournament.tables, reader):
+        tournament.play([("player-00042", 11, 10, 2000)])
+        tournament.cache().delete(reader.leaderboard._keys.log)
         answer = reader.leaderboard.read()
 
     assert source_of(answer) is Source.MISS
@@ -218,19 +171,12 @@ def test_with_injected_replica_lag_a_full_scan_against_a_log_created_anew_reads_
 
 
 def test_with_injected_replica_lag_a_resumed_full_scan_settles_against_the_log(
-    make_reader: Callable[..., Reader],
-    aws: LocalAws,
-    tables: TableNames,
-    memcached: Memcached,
-    key_prefix: str,
+    tournament: Tournament,
 ) -> None:
-    first, second = one_page_a_request(make_reader, aws, tables, clock=a_minute_on)
-    with replica_lag(aws, tables, first, second):
+    first, second = one_page_a_request(tournament, clock=a_minute_on)
+    with replica_lag(tournament.aws, tournament.tables, first, second):
         first.leaderboard.read()  # page one, kept as progress
-        aws.put_stats(tables.stats, [("player-00001", 11, 10, 2000), ("player-00033", 11, 10, 9)])
-        invalidator(memcached, key_prefix).invalidate(
-            changes(aws, tables.stats, ["player-00001", "player-00033"])
-        )
+        tournament.play([("player-00001", 11, 10, 2000), ("player-00033", 11, 10, 9)])
         for reader in (second, first, second):
             answer = reader.leaderboard.read()
 
@@ -241,16 +187,11 @@ def test_with_injected_replica_lag_a_resumed_full_scan_settles_against_the_log(
 
 
 def test_a_full_scan_reads_the_players_changed_while_it_ran_again_at_its_end(
-    make_reader: Callable[..., Reader],
-    aws: LocalAws,
-    tables: TableNames,
-    memcached: Memcached,
-    key_prefix: str,
+    tournament: Tournament,
 ) -> None:
-    first, second = one_page_a_request(make_reader, aws, tables)
+    first, second = one_page_a_request(tournament)
     first.leaderboard.read()  # page one, kept as progress
-    aws.put_stats(tables.stats, [("player-00001", 11, 10, 2000)])  # on page one, now changed
-    invalidator(memcached, key_prefix).invalidate(changes(aws, tables.stats, ["player-00001"]))
+    tournament.play([("player-00001", 11, 10, 2000)])  # on page one, now changed
     for reader in (second, first, second):
         answer = reader.leaderboard.read()
 
@@ -263,17 +204,13 @@ def test_a_full_scan_reads_the_players_changed_while_it_ran_again_at_its_end(
 
 
 def test_a_full_scan_is_not_resumed_from_progress_of_a_log_created_again(
-    make_reader: Callable[..., Reader],
-    aws: LocalAws,
-    tables: TableNames,
-    memcached: Memcached,
-    key_prefix: str,
+    tournament: Tournament,
 ) -> None:
-    first, second = one_page_a_request(make_reader, aws, tables)
+    first, second = one_page_a_request(tournament)
     first.leaderboard.read()  # page one, kept as progress under the log's epoch
     # A change whose log entry was lost with the log (evicted): only a new Scan can see it.
-    aws.put_stats(tables.stats, [("player-00001", 11, 10, 2000)])
-    cache_for(memcached, key_prefix).delete(first.leaderboard._keys.log)
+    tournament.write([("player-00001", 11, 10, 2000)])
+    tournament.cache().delete(first.leaderboard._keys.log)
     second.requests.clear()
     answers = [reader.leaderboard.read() for reader in (second, first, second, first)]
 
@@ -281,17 +218,10 @@ def test_a_full_scan_is_not_resumed_from_progress_of_a_log_created_again(
     assert wins_of(answers[-1], "player-00001") == 10
 
 
-def test_injected_partial_batch_answers_are_asked_again_and_land(
-    make_reader: Callable[..., Reader],
-    aws: LocalAws,
-    tables: TableNames,
-    memcached: Memcached,
-    key_prefix: str,
-) -> None:
-    reader = patched_board(make_reader, aws, tables, count=500)  # four players: a patch
+def test_injected_partial_batch_answers_are_asked_again_and_land(tournament: Tournament) -> None:
+    reader = tournament.board_cached(count=500)  # four players: a patch
     changed = ["player-00042", "player-00043", "player-00044", "player-00045"]
-    aws.put_stats(tables.stats, [(name, 11, 10, 2000) for name in changed])
-    invalidator(memcached, key_prefix).invalidate(changes(aws, tables.stats, changed))
+    tournament.play([(name, 11, 10, 2000) for name in changed])
     calls = [0]
 
     def first_answer() -> bool:

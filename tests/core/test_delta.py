@@ -7,7 +7,6 @@ garbage or a zlib bomb in any of the board's values is a miss, answered cleanly.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -20,21 +19,15 @@ from tatourney.board import (
     decode_head,
     encode_changes,
 )
-from tatourney.cache import LeaderboardKeys
 from tatourney.leaderboard import Source
 from tatourney.table import StatsRow, StatsTable
-from tatourney_local.services import Memcached
-from tatourney_local.tables import TableNames
 from tests.conftest import Reader
-from tests.core.test_cache_protocol import (
-    cache_for,
-    changes,
-    invalidator,
-    patched_board,
+from tests.core.boards import (
+    Row,
+    Tournament,
     players,
     source_of,
 )
-from tests.support import LocalAws
 
 
 class KeyRecorder:
@@ -57,9 +50,9 @@ class KeyRecorder:
         return [key for key in self.keys if f":{kind}:" in key]
 
 
-def warm_container(make_reader: Callable[..., Reader]) -> tuple[Reader, KeyRecorder]:
+def warm_container(tournament: Tournament) -> tuple[Reader, KeyRecorder]:
     """Another container, serving the cached board (read whole once), its gets recorded after."""
-    reader = make_reader()
+    reader = tournament.make_reader()
     assert source_of(reader.leaderboard.read()) is Source.HIT
     recorder = KeyRecorder(reader.leaderboard._cache._client)
     reader.leaderboard._cache._client = recorder
@@ -67,90 +60,83 @@ def warm_container(make_reader: Callable[..., Reader]) -> tuple[Reader, KeyRecor
 
 
 def game(
-    aws: LocalAws,
-    tables: TableNames,
-    memcached: Memcached,
-    key_prefix: str,
-    holder: Reader,
-    rows: list[tuple[str, int, int, int]],
-    removed: tuple[str, ...] = (),
+    tournament: Tournament, holder: Reader, rows: list[Row], removed: tuple[str, ...] = ()
 ) -> None:
-    """Rows written (and removed) and invalidated, then rebuilt by the lease holder."""
-    aws.put_stats(tables.stats, rows)
-    for player in removed:
-        aws.client.delete_item(TableName=tables.stats, Key={"player": {"S": player}})
-    names = [row[0] for row in rows] + list(removed)
-    invalidator(memcached, key_prefix).invalidate(changes(aws, tables.stats, names))
+    """A game played (its invalidation processed), then rebuilt by the lease holder."""
+    tournament.play(rows, removed)
     assert source_of(holder.leaderboard.read()) is Source.MISS
 
 
-def table_players(aws: LocalAws, tables: TableNames) -> list[dict[str, Any]]:
+def table_players(tournament: Tournament) -> list[dict[str, Any]]:
     """The board as the table holds it now, ranked and shown as the API shows it."""
-    scanned = StatsTable(lambda: aws.client, tables.stats).scan()
+    scanned = StatsTable(lambda: tournament.aws.client, tournament.tables.stats).scan()
     return RenderedBoard(0, 0.0, Board.of(scanned.rows)).players()
 
 
-def test_a_container_that_missed_deltas_catches_up_from_them(
-    make_reader: Callable[..., Reader],
-    aws: LocalAws,
-    tables: TableNames,
-    memcached: Memcached,
-    key_prefix: str,
-) -> None:
-    holder = patched_board(make_reader, aws, tables)
-    other, recorder = warm_container(make_reader)
+def test_a_container_that_missed_deltas_catches_up_from_them(tournament: Tournament) -> None:
+    holder = tournament.board_cached()
+    other, recorder = warm_container(tournament)
     for n in range(3):  # three games the other container serves nothing during
-        game(aws, tables, memcached, key_prefix, holder, [(f"player-{n:05}", 20, 15 + n, 900)])
+        game(
+            tournament,
+            holder,
+            [(f"player-{n:05}", 20, 15 + n, 900)],
+        )
 
     answer = other.leaderboard.read()
 
     assert source_of(answer) is Source.HIT
-    assert players(answer) == table_players(aws, tables)
+    assert players(answer) == table_players(tournament)
     assert players(answer)[0]["player"] == "player-00002"
     assert len(recorder.read("delta")) == 3, "the three versions' deltas"
     assert recorder.read("chunk") == [], "not the whole board"
 
 
-def test_a_gap_in_the_published_changes_reads_the_whole_board_once(
-    make_reader: Callable[..., Reader],
-    aws: LocalAws,
-    tables: TableNames,
-    memcached: Memcached,
-    key_prefix: str,
-) -> None:
-    holder = patched_board(make_reader, aws, tables)
-    other, recorder = warm_container(make_reader)
+def test_a_gap_in_the_published_changes_reads_the_whole_board_once(tournament: Tournament) -> None:
+    holder = tournament.board_cached()
+    other, recorder = warm_container(tournament)
     for n in range(RECENT_VERSIONS + 1):  # its version is no longer among the head's
-        game(aws, tables, memcached, key_prefix, holder, [(f"player-{n:05}", 20, n % 7, 900)])
+        game(
+            tournament,
+            holder,
+            [(f"player-{n:05}", 20, n % 7, 900)],
+        )
 
     caught_up = other.leaderboard.read()
 
-    assert players(caught_up) == table_players(aws, tables)
+    assert players(caught_up) == table_players(tournament)
     assert recorder.read("delta") == []
     assert recorder.read("chunk"), "the whole board, from its chunks"
     recorder.keys.clear()
-    game(aws, tables, memcached, key_prefix, holder, [("player-00150", 20, 19, 900)])
+    game(
+        tournament,
+        holder,
+        [("player-00150", 20, 19, 900)],
+    )
     next_answer = other.leaderboard.read()
-    assert players(next_answer) == table_players(aws, tables)
+    assert players(next_answer) == table_players(tournament)
     assert (len(recorder.read("delta")), recorder.read("chunk")) == (1, []), "then deltas again"
 
 
 @pytest.mark.parametrize("delta", ["evicted", "garbage", "zlib-bomb", "wrong-rows"])
 def test_a_delta_evicted_unreadable_or_wrong_reads_the_whole_board(
-    make_reader: Callable[..., Reader],
-    aws: LocalAws,
-    tables: TableNames,
-    memcached: Memcached,
-    key_prefix: str,
-    delta: str,
+    tournament: Tournament, delta: str
 ) -> None:
-    holder = patched_board(make_reader, aws, tables)
-    other, recorder = warm_container(make_reader)
-    keys = LeaderboardKeys.for_prefix(key_prefix)
-    cache = cache_for(memcached, key_prefix)
-    game(aws, tables, memcached, key_prefix, holder, [("player-00007", 20, 18, 900)])
-    first_delta = keys.delta(version_of_cached_board(memcached, key_prefix))
-    game(aws, tables, memcached, key_prefix, holder, [("player-00008", 20, 19, 900)])
+    holder = tournament.board_cached()
+    other, recorder = warm_container(tournament)
+    keys = tournament.keys
+    cache = tournament.cache()
+    game(
+        tournament,
+        holder,
+        [("player-00007", 20, 18, 900)],
+    )
+    first_delta = keys.delta(version_of_cached_board(tournament))
+    game(
+        tournament,
+        holder,
+        [("player-00008", 20, 19, 900)],
+    )
     if delta == "evicted":
         cache.delete(first_delta)
     elif delta == "wrong-rows":  # readable, but not what that version changed: the digest tells
@@ -163,29 +149,31 @@ def test_a_delta_evicted_unreadable_or_wrong_reads_the_whole_board(
     answer = other.leaderboard.read()
 
     assert source_of(answer) is Source.HIT
-    assert players(answer) == table_players(aws, tables)
+    assert players(answer) == table_players(tournament)
     assert recorder.read("chunk"), "the whole board, from its chunks"
 
 
-def test_joins_and_removals_reach_a_warm_container_as_a_delta(
-    make_reader: Callable[..., Reader],
-    aws: LocalAws,
-    tables: TableNames,
-    memcached: Memcached,
-    key_prefix: str,
-) -> None:
-    holder = patched_board(make_reader, aws, tables)
-    other, recorder = warm_container(make_reader)
+def test_joins_and_removals_reach_a_warm_container_as_a_delta(tournament: Tournament) -> None:
+    holder = tournament.board_cached()
+    other, recorder = warm_container(tournament)
     # Two players a game: at 200 players, a patch of more costs more than a full Scan.
-    game(aws, tables, memcached, key_prefix, holder, [("Zoe", 30, 30, 9000)], ("player-00003",))
     game(
-        aws, tables, memcached, key_prefix, holder, [("player-00004", 20, 0, 1)], ("player-00199",)
+        tournament,
+        holder,
+        [("Zoe", 30, 30, 9000)],
+        ("player-00003",),
+    )
+    game(
+        tournament,
+        holder,
+        [("player-00004", 20, 0, 1)],
+        ("player-00199",),
     )
 
     answer = other.leaderboard.read()
 
     shown = players(answer)
-    assert shown == table_players(aws, tables)
+    assert shown == table_players(tournament)
     names = [p["player"] for p in shown]
     assert names[0] == "Zoe"
     assert "player-00003" not in names
@@ -194,10 +182,8 @@ def test_joins_and_removals_reach_a_warm_container_as_a_delta(
     assert (len(recorder.read("delta")), recorder.read("chunk")) == (2, [])
 
 
-def version_of_cached_board(memcached: Memcached, key_prefix: str) -> int:
-    head = decode_head(
-        cache_for(memcached, key_prefix).get(LeaderboardKeys.for_prefix(key_prefix).board)
-    )
+def version_of_cached_board(tournament: Tournament) -> int:
+    head = decode_head(tournament.cache().get(tournament.keys.board))
     assert head is not None
     return head.version
 
@@ -209,18 +195,11 @@ BOMB = zlib.compress(b"[" + b" " * MAX_INFLATED_BYTES + b"]", 9)
 @pytest.mark.parametrize("value", ["head", "chunk"])
 @pytest.mark.parametrize("content", ["garbage", "zlib-bomb"])
 def test_garbage_or_a_zlib_bomb_in_the_cache_is_a_logged_miss_with_a_clean_answer(
-    make_reader: Callable[..., Reader],
-    aws: LocalAws,
-    tables: TableNames,
-    memcached: Memcached,
-    key_prefix: str,
-    caplog: pytest.LogCaptureFixture,
-    value: str,
-    content: str,
+    tournament: Tournament, caplog: pytest.LogCaptureFixture, value: str, content: str
 ) -> None:
-    patched_board(make_reader, aws, tables)
-    keys = LeaderboardKeys.for_prefix(key_prefix)
-    cache = cache_for(memcached, key_prefix)
+    tournament.board_cached()
+    keys = tournament.keys
+    cache = tournament.cache()
     head_value = cache.get(keys.board)
     head = decode_head(head_value)
     assert head_value is not None
@@ -232,10 +211,12 @@ def test_garbage_or_a_zlib_bomb_in_the_cache_is_a_logged_miss_with_a_clean_answe
         index = next(i for i, version in enumerate(head.chunks) if version)
         cache.set(keys.chunk(index, head.chunks[index]), bad, 0)
 
-    answer = make_reader().leaderboard.read()  # a new container: it must read the whole board
+    answer = (
+        tournament.make_reader().leaderboard.read()
+    )  # a new container: it must read the whole board
 
     assert source_of(answer) is Source.MISS, "rebuilt from the table"
-    assert players(answer) == table_players(aws, tables)
+    assert players(answer) == table_players(tournament)
     assert f"cached board {value} unreadable, treated as a miss" in caplog.text
     if content == "zlib-bomb":
         bound = f"does not inflate within {MAX_INFLATED_BYTES} bytes"

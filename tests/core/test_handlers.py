@@ -18,7 +18,7 @@ from tatourney.config import ConfigError
 from tatourney_local.faults import throttled
 from tatourney_local.services import Memcached, free_port
 from tatourney_local.tables import TableNames
-from tests.core.test_cache_protocol import TEN_PLAYERS
+from tests.core.boards import TEN_PLAYERS
 from tests.core.test_http import decoded_body
 from tests.support import FakeLambdaContext, LocalAws, http_event, load_handler
 

@@ -23,7 +23,7 @@ from tatourney.responses import (
     parse_page,
 )
 from tatourney_local.tables import TableNames
-from tests.core.test_cache_protocol import (
+from tests.core.boards import (
     TEN_PLAYERS,
     changes,
     invalidator,

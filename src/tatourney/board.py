@@ -4,9 +4,9 @@ and the pages served from memory.
 A container keeps a `Board`: each row once, as a `RankedRow` (a tuple whose order is the rank
 order, so the ranking is a sorted list of those very tuples, compared in C, with no key stored
 beside them: O(log n) to change one row), found by player through its chunk's dict, with a digest
-of the rows maintained as they change. What a request serves is a `RenderedBoard`: an immutable
-copy of the ranking (a list of references, copied in C: about a millisecond at 100,000 players)
-with the JSON of the pages already asked for.
+of the rows maintained as they change. What a request serves is a `RenderedBoard`: the board as it
+was when the request got it (it reads the board's ranking until the board changes, and is given
+a copy first if it is still held then), with the JSON of the pages already asked for.
 
 What memcached holds for a board (leaderboard.py says in what order it is written):
 - the **head** (the board key): `<generation> <built_at>\\n<zlib(JSON)>`, a few KB whatever the
@@ -31,6 +31,8 @@ import itertools
 import json
 import logging
 import secrets
+import threading
+import weakref
 import zlib
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
@@ -157,6 +159,11 @@ class Board:
 
     The digest is the sum of a hash of each row (modulo 2**96): it depends on the rows alone, so
     the same rows built twice, in any order or by another container, have the same digest.
+
+    A RenderedBoard reads its pages from the board it was made of for as long as the board does
+    not change; a change first gives every RenderedBoard still held its own copy of the ranking.
+    A container that lets go of its old RenderedBoard before patching (leaderboard.py) pays for
+    no copy at all.
     """
 
     def __init__(self) -> None:
@@ -164,6 +171,10 @@ class Board:
         self.rows = BoardRows(self.chunks)
         self._ranking = SortedList()
         self._digest = 0
+        # Changes and the pages read from the ranking, one at a time (the local runner's
+        # threads share a container's board).
+        self._lock = threading.Lock()
+        self._readers: weakref.WeakSet[RenderedBoard] = weakref.WeakSet()
 
     @classmethod
     def of(cls, rows: Iterable[StatsRow | RankedRow]) -> Board:
@@ -177,23 +188,64 @@ class Board:
         board._digest = sum(map(_row_hash, every)) % DIGEST_MODULUS
         return board
 
-    def apply(self, changes: RowChanges) -> None:
-        for player, row in changes.items():
-            chunk = self.chunks[chunk_of(player)]
-            old = chunk.pop(player, None)
+    def _effects(
+        self, deltas: Iterable[RowChanges]
+    ) -> Iterator[tuple[str, RankedRow | None, RankedRow | None]]:
+        """(player, their row before, after) for each change of `deltas` applied in turn."""
+        overlay: dict[str, RankedRow | None] = {}
+        for changes in deltas:
+            for player, row in changes.items():
+                old = (
+                    overlay[player]
+                    if player in overlay
+                    else self.chunks[chunk_of(player)].get(player)
+                )
+                new = overlay[player] = None if row is None else ranked_row(*_fields(row))
+                yield player, old, new
+
+    def projected(self, deltas: Iterable[RowChanges]) -> tuple[int, str]:
+        """The row count and digest after `deltas`, applied in turn; the board is not changed."""
+        total, digest = self.total, self._digest
+        for _, old, new in self._effects(deltas):
             if old is not None:
-                self._ranking.remove(old)
-                self._digest -= _row_hash(old)
-            if row is not None:
-                new = ranked_row(*_fields(row))
-                chunk[player] = new
-                self._ranking.add(new)
-                self._digest += _row_hash(new)
-        self._digest %= DIGEST_MODULUS
+                total, digest = total - 1, digest - _row_hash(old)
+            if new is not None:
+                total, digest = total + 1, digest + _row_hash(new)
+        return total, f"{digest % DIGEST_MODULUS:024x}"
+
+    def apply(self, changes: RowChanges) -> None:
+        with self._lock:
+            if self._readers:
+                ranking = self._ranking[:]
+                for reader in list(self._readers):
+                    reader.keep(ranking)
+                self._readers.clear()
+            for player, old, new in list(self._effects([changes])):
+                chunk = self.chunks[chunk_of(player)]
+                if old is not None:
+                    del chunk[player]
+                    self._ranking.remove(old)
+                    self._digest -= _row_hash(old)
+                if new is not None:
+                    chunk[player] = new
+                    self._ranking.add(new)
+                    self._digest += _row_hash(new)
+            self._digest %= DIGEST_MODULUS
 
     def ranking(self) -> list[RankedRow]:
         """A copy of the rows in rank order."""
-        return list(self._ranking)
+        rows: list[RankedRow] = self._ranking[:]
+        return rows
+
+    def read_by(self, reader: RenderedBoard) -> None:
+        """`reader` reads its pages from this board until it changes."""
+        self._readers.add(reader)
+
+    def rows_for(self, reader: RenderedBoard, start: int, stop: int) -> list[RankedRow] | None:
+        """Ranks start to stop (0-based, stop excluded) for `reader`; None if the board has
+        changed since `reader` was made (it has its own copy then)."""
+        with self._lock:
+            return self._ranking[start:stop] if reader in self._readers else None
 
     @property
     def total(self) -> int:
@@ -431,21 +483,38 @@ class PageBody:
 
 
 class RenderedBoard:
-    """A board as a request serves it: the ranking copied (immutable), pages rendered on first
+    """A board as a request serves it: its rows as they were when it was made (read from the
+    board until it changes, then from a copy the board gives it), pages rendered on first
     request and kept (bounded)."""
 
     def __init__(self, generation: int, built_at: float, board: Board) -> None:
         self.generation = generation
         self.built_at = built_at
-        self.rows = board.ranking()
         self.total = board.total
         # The rows' digest: the same board built twice, or by another container, has the same
         # tag, so a client's copy stays valid across rebuilds that changed nothing.
         self.digest = board.digest
+        self._board = board
+        self._rows: list[RankedRow] | None = None  # its own copy, once the board has changed
+        board.read_by(self)
         self._built_at_iso = datetime.fromtimestamp(built_at, UTC).isoformat(
             timespec="milliseconds"
         )
         self._pages: OrderedDict[tuple[int, int], PageBody] = OrderedDict()
+
+    def reads_from(self, board: Board) -> bool:
+        return self._board is board and self._rows is None
+
+    def keep(self, rows: list[RankedRow]) -> None:
+        """The board is about to change: these are this board's rows from now on."""
+        self._rows = rows
+
+    def _rows_between(self, start: int, stop: int) -> list[RankedRow]:
+        live = self._board.rows_for(self, start, stop)
+        if live is not None:
+            return live
+        assert self._rows is not None, "a board that changed gave its readers their rows"
+        return self._rows[start:stop]
 
     def same_as(self, generation: int, built_at: float) -> bool:
         return self.generation == generation and self.built_at == built_at
@@ -463,7 +532,9 @@ class RenderedBoard:
     def _render(self, offset: int, limit: int) -> PageBody:
         players = ",".join(
             _player_json(rank_, row)
-            for rank_, row in enumerate(self.rows[offset : offset + limit], start=offset + 1)
+            for rank_, row in enumerate(
+                self._rows_between(offset, offset + limit), start=offset + 1
+            )
         )
         body = (
             f'{{"built_at":"{self._built_at_iso}","total":{self.total},"offset":{offset},'

@@ -137,6 +137,11 @@ class Leaderboard:
     # Hits -----------------------------------------------------------------------------------
 
     def _current(self) -> RenderedBoard | None:
+        return self._current_in_memory() or self._current_from_cache()
+
+    def _current_in_memory(self) -> RenderedBoard | None:
+        # A function of its own: no reference to the last board outlives it, so following the
+        # cached board next does not make the board copy its ranking for this one (board.py).
         memory = self._memory
         if (
             memory is not None
@@ -144,7 +149,7 @@ class Leaderboard:
             and parse_counter(self._cache.get(self._keys.generation)) == memory.generation
         ):
             return memory
-        return self._current_from_cache()
+        return None
 
     def _current_of(self, value: bytes | None, generation: int | None) -> RenderedBoard | None:
         """The board in `value` if it was built under `generation` and is not due a rebuild."""
@@ -161,9 +166,8 @@ class Leaderboard:
     def _remember(self, value: bytes | None) -> RenderedBoard | None:
         """The board whose head is `value`, followed once per container and kept."""
         header = decode_header(value)
-        memory = self._memory
-        if header is not None and memory is not None and memory.same_as(*header):
-            return memory
+        if header is not None and self._memory is not None and self._memory.same_as(*header):
+            return self._memory
         entry = self._follow(decode_head(value))
         if entry is None:
             return None
@@ -193,9 +197,9 @@ class Leaderboard:
             return self._followed
 
     def _catch_up(self, followed: Entry, head: Head) -> bool:
-        """Apply to `followed`'s board the deltas after its version up to `head`'s; False when
-        one is missing (a gap: evicted) or the result is not the head's rows (then the board is
-        not to be used)."""
+        """Apply to `followed`'s board the deltas after its version up to `head`'s; False, and
+        the board untouched, when one is missing (a gap: evicted) or they would not give the
+        head's rows (then the board is not to be used)."""
         board = followed.board
         after = head.versions[head.versions.index(followed.head.version) + 1 :]
         keys = [self._keys.delta(version) for version in after]
@@ -203,12 +207,22 @@ class Leaderboard:
         deltas = [decode_changes(found.get(key)) for key in keys]
         if any(delta is None for delta in deltas):
             return False
+        if board.projected(delta or {} for delta in deltas) != (head.total, head.digest):
+            logger.warning("deltas do not give the board of their head, read whole")
+            return False
+        if deltas:
+            self._let_go_of(board)
         for delta in deltas:
             board.apply(delta or {})
-        if not board.matches(head):
-            logger.warning("board patched from deltas differs from its head, read whole")
-            return False
         return True
+
+    def _let_go_of(self, board: Board) -> None:
+        """Drop the last board served if it reads from `board`, about to change: the board
+        would otherwise copy its ranking for it (O(n)); whoever patches it serves the patched
+        board next, or the board's newer entry as STALE."""
+        memory = self._memory
+        if memory is not None and memory.reads_from(board):
+            self._memory = None
 
     def _read_chunks(self, head: Head) -> Board | None:
         keys = [self._keys.chunk(i, version) for i, version in enumerate(head.chunks) if version]
@@ -359,6 +373,7 @@ class Leaderboard:
                 values: dict[str, bytes] = {}
             else:
                 board = base.board
+                self._let_go_of(board)
                 board.apply(update.changes)
                 chunks, encoded = stored_chunks(board, version, base.head.chunks, update.changes)
                 versions = (*base.head.versions, version)[-RECENT_VERSIONS:]

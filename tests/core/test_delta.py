@@ -15,6 +15,7 @@ from tatourney.board import (
     MAX_INFLATED_BYTES,
     RECENT_VERSIONS,
     Board,
+    RankedRow,
     RenderedBoard,
     decode_head,
     encode_changes,
@@ -221,3 +222,39 @@ def test_garbage_or_a_zlib_bomb_in_the_cache_is_a_logged_miss_with_a_clean_answe
     if content == "zlib-bomb":
         bound = f"does not inflate within {MAX_INFLATED_BYTES} bytes"
         assert bound in [getattr(record, "error", None) for record in caplog.records]
+
+
+def test_an_answer_held_across_a_patch_keeps_its_own_board(tournament: Tournament) -> None:
+    holder = tournament.board_cached()
+    other, _ = warm_container(tournament)
+    before = other.leaderboard.read()  # no page of it rendered yet
+    table_before = table_players(tournament)
+
+    game(tournament, holder, [("player-00007", 20, 19, 900)])
+    after = other.leaderboard.read()
+
+    assert players(after) == table_players(tournament)
+    assert players(after)[0]["player"] == "player-00007"
+    assert players(before) == table_before, "the board an answer was given does not change"
+
+
+def test_a_warm_container_patches_its_board_without_copying_the_ranking(
+    tournament: Tournament, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    holder = tournament.board_cached()
+    other, _ = warm_container(tournament)
+    copies: list[int] = []
+    keep = RenderedBoard.keep
+
+    def recorded_keep(board: RenderedBoard, rows: list[RankedRow]) -> None:
+        """The real method, each copy it is handed recorded."""
+        copies.append(len(rows))
+        keep(board, rows)
+
+    monkeypatch.setattr(RenderedBoard, "keep", recorded_keep)
+
+    for n in range(3):  # each answer let go of once served, as a handler does
+        game(tournament, holder, [(f"player-{n:05}", 20, 15 + n, 900)])
+        assert players(other.leaderboard.read()) == table_players(tournament)
+
+    assert copies == [], "no board was held while its container patched it"

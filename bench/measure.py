@@ -232,7 +232,7 @@ def poll_bytes(container: Container, changes: Changes, admin: CacheAdmin) -> Pol
 class ContainerMemory:
     """Python heap a warm container holds for its board (tracemalloc), in bytes."""
 
-    board: int  # the Board read from the cached chunks and the RenderedBoard copy of it
+    board: int  # the Board read from the cached chunks and the RenderedBoard served from it
     default_page: int  # plus the site's page, rendered (its text), as kept after a request
     pages_bound: int  # plus MEMORY_PAGES pages of MAX_LIMIT players each: the bound
     cached_value_bytes: int  # the encoded board in memcached, head and chunks (not in containers)

@@ -648,7 +648,7 @@ def summary_markdown(results: dict[str, Any]) -> str:
         "capacity banked (`-`: a baseline not run, as its requests would read more than the "
         "run's budget of read units: at 1 RCU its answers could only be 5xx). *container*: "
         "Python heap (tracemalloc) of the board a warm container keeps (its ranked board read "
-        "from the cached chunks, and the copy a request serves), "
+        "from the cached chunks, and the board a request is served), "
         "then with the site's page rendered, then with the "
         f"most pages it keeps ({MEMORY_PAGES}) at the largest limit ({MAX_LIMIT:,} players). "
         "*after a "

@@ -16,7 +16,7 @@ bench: $(BIN)/.installed node_modules/.installed install-os bench-cold-start ## 
 
 # 100,000 players does not fit in make bench's ten minutes (the baselines' full Scans alone take
 # minutes): its own target, its own folder.
-bench-large: $(BIN)/.installed node_modules/.installed install-os ## The benchmark at 100,000 players (~15 min; writes bench/results/100000-players/)
+bench-large: $(BIN)/.installed node_modules/.installed install-os ## The benchmark at 100,000 players (~20 min; writes bench/results/100000-players/ and its summary in docs/benchmarks.md)
 	$(BENCH_AT) --players 100000 --output bench/results/100000-players --command "make bench-large" \
 		--doc docs/benchmarks.md --section bench-large-summary
 	$(HEADLINE)

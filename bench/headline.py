@@ -64,9 +64,8 @@ def headline(runs: dict[str, dict[str, Any]], cold_start: dict[str, Any] | None)
     columns: list[tuple[str, dict[str, str]]] = []
     measured: list[str] = []
     for command, results in runs.items():
-        for size in results["sizes"]:
-            if size is results["sizes"][-1]:  # each run's largest board
-                columns.append((f"{size['players']:,} players", _rows(size)))
+        largest = results["sizes"][-1]
+        columns.append((f"{largest['players']:,} players", _rows(largest)))
         measured.append(
             f"`{command}` on {results['date'][:10]} (commit {results['machine']['commit']}, "
             f"{results['seconds']:.0f} s)"

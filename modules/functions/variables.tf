@@ -159,8 +159,10 @@ variable "lease_ttl_seconds" {
   default     = 5
 
   validation {
-    condition     = var.lease_ttl_seconds >= 1 && var.lease_ttl_seconds <= 60
-    error_message = "lease_ttl_seconds must be between 1 and 60."
+    # memcached expires items on its own whole-second clock: a lease of N seconds lasts between
+    # N - 1 and N, so one of 1 second could be gone at once.
+    condition     = var.lease_ttl_seconds >= 2 && var.lease_ttl_seconds <= 60
+    error_message = "lease_ttl_seconds must be between 2 and 60."
   }
 }
 

@@ -166,7 +166,9 @@ class LeaderboardConfig:
             cache=CacheConfig.from_env(env),
             cache_ttl_seconds=_integer(env, "CACHE_TTL_SECONDS", 300, 1, 30 * 86400),
             stale_ttl_seconds=_integer(env, "STALE_TTL_SECONDS", 86400, 1, 30 * 86400),
-            lease_ttl_seconds=_integer(env, "LEASE_TTL_SECONDS", 5, 1, 60),
+            # memcached expires items on its own whole-second clock: a lease of N seconds lasts
+            # between N - 1 and N, so one of 1 second could be gone at once.
+            lease_ttl_seconds=_integer(env, "LEASE_TTL_SECONDS", 5, 2, 60),
             lease_wait_seconds=_integer(env, "LEASE_WAIT_MS", 1500, 0, 30_000) / 1000,
             retry_after_seconds=_integer(env, "RETRY_AFTER_SECONDS", 5, 1, 3600),
             cache_item_limit_bytes=_integer(

@@ -436,8 +436,8 @@ def test_throttled_table_with_nothing_cached_says_when_to_retry_and_is_not_asked
 ) -> None:
     tournament.write(TEN_PLAYERS)
     reader = tournament.make_reader(
-        retry_after_seconds=7, table_max_attempts=2, lease_ttl_seconds=1
-    )
+        retry_after_seconds=7, table_max_attempts=2, lease_ttl_seconds=3
+    )  # the lease lasts 2 to 3 s (memcached's whole-second clock): far longer than the next read
     other = tournament.make_reader(lease_wait_seconds=5.0)
     with throttled(reader.table_client) as attempts:
         answer = reader.leaderboard.read()
@@ -659,7 +659,7 @@ def test_a_board_kept_in_memory_is_never_served_after_the_generation_moved(
     tournament: Tournament,
 ) -> None:
     tournament.write_many(many_players(200))
-    reader = tournament.make_reader(lease_ttl_seconds=1)
+    reader = tournament.make_reader(lease_ttl_seconds=2)
     assert source_of(reader.leaderboard.read()) is Source.MISS
     reader.requests.clear()
     assert source_of(reader.leaderboard.read()) is Source.HIT
@@ -692,7 +692,7 @@ def test_a_full_scan_cut_short_is_continued_by_the_next_request(
     make_reader: Callable[..., Reader], aws: LocalAws, tables: TableNames
 ) -> None:
     put_many(aws, tables.stats, many_players(35))
-    readers = [make_reader(lease_ttl_seconds=1) for _ in range(6)]
+    readers = [make_reader(lease_ttl_seconds=2) for _ in range(6)]
     for reader in readers:
         reader.leaderboard._rebuilder._scan_page_items = 10
         reader.leaderboard._rebuilder._scan_budget_seconds = 0  # one page a request
@@ -715,8 +715,8 @@ def test_a_full_scan_interrupted_by_throttling_keeps_the_pages_it_read(
 ) -> None:
     tournament.write_many(many_players(35))
     first, second = (
-        tournament.make_reader(lease_ttl_seconds=1),
-        tournament.make_reader(lease_ttl_seconds=1),
+        tournament.make_reader(lease_ttl_seconds=2),
+        tournament.make_reader(lease_ttl_seconds=2),
     )
     for reader in (first, second):
         reader.leaderboard._rebuilder._scan_page_items = 10

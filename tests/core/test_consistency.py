@@ -37,8 +37,8 @@ def one_page_a_request(tournament: Tournament, **settings: Any) -> tuple[Reader,
     """Two readers of 35 players whose full Scan reads one page of 10 a request."""
     tournament.write_many(many_players(35))
     readers = (
-        tournament.make_reader(lease_ttl_seconds=1, **settings),
-        tournament.make_reader(lease_ttl_seconds=1, **settings),
+        tournament.make_reader(lease_ttl_seconds=2, **settings),
+        tournament.make_reader(lease_ttl_seconds=2, **settings),
     )
     for reader in readers:
         reader.leaderboard._rebuilder._scan_page_items = 10

@@ -207,7 +207,7 @@ def test_each_answer_prints_its_metrics_in_embedded_metric_format(
         ("STATS_TABLE", "", "STATS_TABLE must be set"),
         ("CACHE_ENDPOINTS", "localhost", "CACHE_ENDPOINTS must be host:port"),
         ("CACHE_TTL_SECONDS", "soon", "CACHE_TTL_SECONDS must be an integer"),
-        ("LEASE_TTL_SECONDS", "0", "LEASE_TTL_SECONDS must be between 1 and 60"),
+        ("LEASE_TTL_SECONDS", "1", "LEASE_TTL_SECONDS must be between 2 and 60"),
         ("CACHE_KEY_PREFIX", "has space", "CACHE_KEY_PREFIX must be 1-100 printable"),
     ],
 )

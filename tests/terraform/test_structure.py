@@ -17,7 +17,7 @@ import hcl2
 import pytest
 from hcl2 import SerializationOptions
 
-from tatourney.config import FUNCTION_VARIABLES
+from tatourney.config import FUNCTION_VARIABLES, ConfigError, LeaderboardConfig
 from tatourney_local import tables
 from tatourney_local.http_api import API_ROUTE
 from tatourney_local.stack import AGGREGATE_MAPPING, CHECKER_MAPPING, INVALIDATE_MAPPING
@@ -848,3 +848,22 @@ def test_finding_9_every_name_the_root_accepts_every_module_accepts(tmp_path: Pa
         for name in accepted_by_root:
             result = plan(tmp_path / module_name / name, [rules], {**required, "name": name})
             assert result.ok, f"modules/{module_name} refuses {name!r}: {result.output}"
+
+
+@needs_terraform
+@pytest.mark.parametrize("seconds", [1, 2, 60, 61])
+def test_the_functions_module_accepts_exactly_the_lease_lifetimes_the_leaderboard_accepts(
+    tmp_path: Path, seconds: int
+) -> None:
+    rules = ROOT / "modules" / "functions" / "variables.tf"
+    values = {**MODULE_REQUIRED["functions"], "name": "tatourney", "lease_ttl_seconds": seconds}
+    planned = plan(tmp_path, [rules], values)
+    env = {"STATS_TABLE": "stats", "CACHE_ENDPOINTS": "127.0.0.1:11211"}
+    try:
+        LeaderboardConfig.from_env({**env, "LEASE_TTL_SECONDS": str(seconds)})
+    except ConfigError:
+        accepted_by_function = False
+    else:
+        accepted_by_function = True
+    assert planned.ok is accepted_by_function, planned.output
+    assert accepted_by_function is (2 <= seconds <= 60)

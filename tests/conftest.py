@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from tatourney.cache import Cache
 from tatourney.config import LeaderboardConfig
@@ -31,6 +32,11 @@ from tests.support import LocalAws
 
 # The Terraform-deployed stack, shared by tests/localstack and tests/terraform_apply.
 __all__ = ["localstack_session", "terraform_found", "terraform_stack"]
+
+# No per-example time limit: a property either holds or not, and a machine busy with the other
+# tests' servers must not turn a slow example into a failure (speed is for `make bench`).
+settings.register_profile("tatourney", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("tatourney")
 
 
 class FaultMatrix:

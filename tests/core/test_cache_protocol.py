@@ -138,7 +138,8 @@ def test_fifty_concurrent_cold_readers_cause_one_scan(
     make_reader: Callable[..., Reader], aws: LocalAws, tables: TableNames
 ) -> None:
     aws.put_stats(tables.stats, TEN_PLAYERS)
-    readers = [make_reader(lease_wait_seconds=10.0) for _ in range(50)]
+    # The holder's lease outlasts its cold Scan beside 49 polling threads, however slow the machine.
+    readers = [make_reader(lease_wait_seconds=10.0, lease_ttl_seconds=30) for _ in range(50)]
     answers = read_at_once(readers)
 
     assert sum(len(reader.scans) for reader in readers) == 1
@@ -152,7 +153,9 @@ def test_fifty_concurrent_cold_readers_cause_one_scan(
 @pytest.mark.localstack
 def test_fifty_concurrent_readers_after_a_change_cause_one_rebuild(tournament: Tournament) -> None:
     tournament.write_many(many_players(200))
-    readers = [tournament.make_reader(lease_wait_seconds=10.0) for _ in range(50)]
+    readers = [
+        tournament.make_reader(lease_wait_seconds=10.0, lease_ttl_seconds=30) for _ in range(50)
+    ]
     assert source_of(readers[0].leaderboard.read()) is Source.MISS
     tournament.play([("player-00007", 11, 10, 2000)])
 
@@ -206,11 +209,11 @@ def test_readers_waiting_on_a_slow_rebuild_serve_the_last_board_as_stale(
     )
     assert source_of(first.leaderboard.read()) is Source.MISS
     tournament.play([("Mark", 19, 10, 9000)])
-    holding = threading.Event()
+    holding, release = threading.Event(), threading.Event()
 
     def hold() -> None:
         holding.set()
-        time.sleep(1.0)
+        assert release.wait(timeout=30), "the waiting reader never answered"
 
     slow.leaderboard._rebuilder._table = ScanThenPause(slow.leaderboard._table, hold)
     rebuilding = threading.Thread(target=slow.leaderboard.read)
@@ -218,6 +221,7 @@ def test_readers_waiting_on_a_slow_rebuild_serve_the_last_board_as_stale(
     assert holding.wait(timeout=30), "the slow reader took the lease and read the table"
 
     answer = waiting.leaderboard.read()
+    release.set()
     rebuilding.join(timeout=30)
 
     assert source_of(answer) is Source.STALE
@@ -231,8 +235,9 @@ def test_lease_of_a_holder_that_died_is_taken_over_when_it_expires(tournament: T
     tournament.write(TEN_PLAYERS)
     keys = tournament.keys
     cache = tournament.cache()
-    assert cache.add(keys.lease, b"holder that died", 1)  # it never stores, never releases
-    reader = tournament.make_reader(lease_wait_seconds=5.0)
+    reader = tournament.make_reader(lease_wait_seconds=10.0)
+    # It never stores, never releases; memcached's whole-second clock makes it last 1 to 2 s.
+    assert cache.add(keys.lease, b"holder that died", 2)
 
     answer = reader.leaderboard.read()
 
@@ -330,6 +335,7 @@ def test_hung_memcached_costs_one_timeout_then_table_answers(
     reader = make_reader(cache_endpoints=f"127.0.0.1:{silent_cache_port}")
     client = CountingClient(reader.leaderboard._cache._client)
     reader.leaderboard._cache._client = client
+    reader.leaderboard._cache._set_aside_seconds = 60  # longer than the five reads, however slow
     answers = [reader.leaderboard.read() for _ in range(5)]
     assert all(len(players(answer)) == 10 for answer in answers)
     assert [a.trace.cache_errors for a in answers] == [1] * 5
@@ -508,7 +514,11 @@ def test_board_that_fits_only_compressed_is_cached_compressed(
 ) -> None:
     put_random_players(aws, tables.stats, 1500, name_bytes=8)  # ~140 KB as JSON
     readers = [
-        make_reader(cache_endpoints=small_item_memcached.endpoint, cache_item_limit_bytes=65536)
+        make_reader(
+            cache_endpoints=small_item_memcached.endpoint,
+            cache_item_limit_bytes=65536,
+            lease_ttl_seconds=60,  # a Scan budget of 30 s: read whole, however slow the machine
+        )
         for _ in range(2)
     ]
     first = readers[0].leaderboard.read()
@@ -530,7 +540,11 @@ def test_board_too_large_even_compressed_is_skipped_and_still_served(
     # The board is stored in chunks (about 23 players each here): an item limit this small is
     # what makes one too large.
     readers = [
-        make_reader(cache_endpoints=small_item_memcached.endpoint, cache_item_limit_bytes=1024)
+        make_reader(
+            cache_endpoints=small_item_memcached.endpoint,
+            cache_item_limit_bytes=1024,
+            lease_ttl_seconds=60,  # a Scan budget of 30 s: read whole, however slow the machine
+        )
         for _ in range(2)
     ]
     answers = [reader.reads_from_the_table(1)[0] for reader in readers]
@@ -547,7 +561,11 @@ def test_memcached_refusing_a_value_its_limit_is_smaller_than_configured_still_s
     put_random_players(aws, tables.stats, 3000, name_bytes=40)
     # Misconfigured: the function believes in 1 MiB items, the server allows 64 KiB.
     readers = [
-        make_reader(cache_endpoints=small_item_memcached.endpoint, cache_item_limit_bytes=1 << 20)
+        make_reader(
+            cache_endpoints=small_item_memcached.endpoint,
+            cache_item_limit_bytes=1 << 20,
+            lease_ttl_seconds=60,  # a Scan budget of 30 s: read whole, however slow the machine
+        )
         for _ in range(2)
     ]
     answers = [reader.leaderboard.read() for reader in readers]
@@ -720,6 +738,7 @@ def test_a_full_scan_interrupted_by_throttling_keeps_the_pages_it_read(
     )
     for reader in (first, second):
         reader.leaderboard._rebuilder._scan_page_items = 10
+        reader.leaderboard._rebuilder._scan_budget_seconds = 60  # only throttling cuts it short
     pages = [0]
 
     def third_page_on() -> bool:

@@ -59,14 +59,18 @@ def test_with_injected_replica_lag_up_shows_a_game_once_invalidated(
     )
     answers: list[tuple[str, dict[str, Any]]] = []
 
+    def has_played(answer: tuple[str, dict[str, Any]], player: str) -> bool:
+        return bool(answer[1][player]["games"] == before[player]["games"] + 1)
+
+    # Each player's row is its own change, invalidated in its own time: wait for both.
     def shown() -> bool:
         answers.append(stats(stack))
-        return bool(answers[-1][1][winner]["games"] == before[winner]["games"] + 1)
+        return has_played(answers[-1], winner) and has_played(answers[-1], loser)
 
     wait_until(shown)
     assert stack.replica_lag is not None
     assert stack.replica_lag.answered_behind >= 1, "a read was behind: the fault was on"
-    source, after = answers[-1]
-    assert source == "MISS", "the first answer with the game is a rebuild"
-    assert after[loser]["games"] == before[loser]["games"] + 1
+    for player in (winner, loser):
+        source, _ = next(answer for answer in answers if has_played(answer, player))
+        assert source == "MISS", f"the first answer with {player}'s game is a rebuild"
     assert stack.failure_log.entries() == []

@@ -399,9 +399,9 @@ def test_the_iterator_age_is_how_long_a_record_waited_since_it_was_read(
     wait_until(lambda: mapping._read_at == {})  # handled: no longer waiting
     # The newest record had waited from its read until the third attempt: about the time
     # between the first and third attempts (two backoffs, 0.3 s and 0.6 s), give or take the
-    # moment from its read to the first attempt; a creation time rounded to the minute (what
-    # DynamoDB Local reports) would be off by up to 60 s.
+    # moment from its read to the first attempt (seconds at most, however slow the machine); a
+    # creation time rounded to the minute (what DynamoDB Local reports) would be off by up to 60 s.
     assert len(function.batches) == 3
     between_attempts_ms = (function.times[2] - function.times[0]) * 1000
     assert between_attempts_ms >= 900
-    assert abs(mapping.iterator_ages_ms.maximum() - between_attempts_ms) < 1000
+    assert abs(mapping.iterator_ages_ms.maximum() - between_attempts_ms) < 5000

@@ -220,7 +220,7 @@ class Board:
                 for reader in list(self._readers):
                     reader.keep(ranking)
                 self._readers.clear()
-            for player, old, new in list(self._effects([changes])):
+            for player, old, new in self._effects([changes]):  # each player once: no overlap
                 chunk = self.chunks[chunk_of(player)]
                 if old is not None:
                     del chunk[player]

@@ -27,8 +27,7 @@ import secrets
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-
-from tatourney.table import StatsRow
+from typing import Protocol
 
 # About half an hour of changes at one stream batch every 2 s; a board further behind than
 # this is rebuilt from a full Scan, as it would be without a log.
@@ -48,8 +47,19 @@ Version = tuple[int, int, int] | None
 Changes = Mapping[str, Version]
 
 
-def version_of(row: StatsRow | None) -> Version:
-    """The version a board's row (None: no row) is at."""
+class Tally(Protocol):
+    """A player's counters, as a table row or a board's row holds them."""
+
+    @property
+    def games(self) -> int: ...
+    @property
+    def wins(self) -> int: ...
+    @property
+    def total_score(self) -> int: ...
+
+
+def version_of(row: Tally | None) -> Version:
+    """The version a row (None: no row) is at."""
     return None if row is None else (row.games, row.wins, row.total_score)
 
 

@@ -237,7 +237,7 @@ class ConsistencyChecker:
                 if rows is None:
                     head, shown = None, {}
                     break
-                shown.update((row.player, version_of(row.stats_row())) for row in rows)
+                shown.update((row.player, version_of(row)) for row in rows)
         return Snapshot(
             parse_counter(found.get(keys.generation)),
             head,

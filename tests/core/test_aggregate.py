@@ -44,11 +44,10 @@ from tatourney_local.services import free_port
 from tatourney_local.stack import AGGREGATE_MAPPING
 from tatourney_local.streams import FailureLog, StreamMapping, as_delivered
 from tatourney_local.tables import TableNames
-from tests.core.test_handlers import metrics_of
+from tests.core.handler_io import CONTEXT, metrics_of
 from tests.local.conftest import wait_until
-from tests.support import FakeLambdaContext, LocalAws, load_handler
+from tests.support import LocalAws, load_handler
 
-CONTEXT = FakeLambdaContext()
 FOLDED: dict[str, list[Any]] = {"batchItemFailures": []}  # every record handled
 
 

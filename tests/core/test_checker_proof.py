@@ -14,7 +14,7 @@ from tatourney.leaderboard import Served, Source
 from tatourney_local.tables import TableNames
 from tests.conftest import Reader
 from tests.core.boards import TEN_PLAYERS, a_minute_on, replica_lag
-from tests.core.test_handlers import CONTEXT, metrics_of
+from tests.core.handler_io import CONTEXT, metrics_of
 from tests.support import LocalAws, load_handler
 
 PROOF_CHANGES = 4

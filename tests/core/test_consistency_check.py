@@ -24,7 +24,7 @@ from tatourney.table import StatsRow
 from tatourney_local.services import Memcached
 from tatourney_local.tables import TableNames
 from tests.core.boards import TEN_PLAYERS
-from tests.core.test_handlers import CONTEXT, metrics_of, other_records
+from tests.core.handler_io import CONTEXT, metrics_of, other_records
 from tests.support import LocalAws, http_event, load_handler
 
 GENERATION = 41

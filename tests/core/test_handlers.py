@@ -19,10 +19,8 @@ from tatourney_local.faults import throttled
 from tatourney_local.services import Memcached, free_port
 from tatourney_local.tables import TableNames
 from tests.core.boards import TEN_PLAYERS
-from tests.core.test_http import decoded_body
-from tests.support import FakeLambdaContext, LocalAws, http_event, load_handler
-
-CONTEXT = FakeLambdaContext()
+from tests.core.handler_io import CONTEXT, decoded_body, metrics_of, other_records
+from tests.support import LocalAws, http_event, load_handler
 
 
 def body(response: dict[str, Any]) -> Any:
@@ -30,25 +28,6 @@ def body(response: dict[str, Any]) -> Any:
 
 
 # leaderboard -----------------------------------------------------------------------------------
-
-
-def metric_lines(output: str) -> list[dict[str, Any]]:
-    """The CloudWatch embedded-metric-format documents a handler printed."""
-    documents = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
-    return [document for document in documents if "_aws" in document]
-
-
-def metrics_of(output: str) -> dict[str, float]:
-    """Every metric value the handler printed, by name (the invocation's document)."""
-    values: dict[str, float] = {}
-    for document in metric_lines(output):
-        for directive in document["_aws"]["CloudWatchMetrics"]:
-            assert directive["Namespace"] == "Tatourney"
-            assert directive["Dimensions"] in ([["service"]], [["function_name", "service"]])
-            for metric in directive["Metrics"]:
-                value = document[metric["Name"]]
-                values[metric["Name"]] = sum(value) if isinstance(value, list) else value
-    return values
 
 
 @pytest.mark.localstack
@@ -314,39 +293,6 @@ def test_cache_unreachable_reports_relevant_records_for_retry(
     assert [(line["level"], line["message"]) for line in failed] == [
         ("WARNING", "invalidation failed, will be retried")
     ]
-
-
-attribute_values = st.one_of(
-    st.fixed_dictionaries({"S": st.text()}),
-    st.fixed_dictionaries({"N": st.text(max_size=20)}),
-    st.fixed_dictionaries({"BOOL": st.booleans()}),
-    st.fixed_dictionaries({"NULL": st.just(True)}),
-    st.fixed_dictionaries({"B": st.text(max_size=10)}),
-    st.fixed_dictionaries({"L": st.just([])}),
-    st.text(max_size=5),
-    st.none(),
-)
-images = st.dictionaries(
-    st.sampled_from(["player", "games", "wins", "total_score"]) | st.text(max_size=8),
-    attribute_values,
-    max_size=5,
-)
-other_records = st.fixed_dictionaries(
-    {"eventName": st.sampled_from(["INSERT", "MODIFY", "REMOVE"]) | st.text(max_size=8)},
-    optional={
-        "dynamodb": st.fixed_dictionaries(
-            {},
-            optional={
-                "Keys": images,
-                "NewImage": images,
-                "OldImage": images,
-                "SequenceNumber": st.text(max_size=30) | st.integers(),
-            },
-        )
-        | st.none()
-        | st.text(max_size=5)
-    },
-)
 
 
 @pytest.mark.usefixtures("lambda_env")

@@ -4,7 +4,6 @@ every event the function can receive — the handler itself, against memcached a
 from __future__ import annotations
 
 import base64
-import gzip
 import json
 from typing import Any
 
@@ -30,9 +29,9 @@ from tests.core.boards import (
     many_players,
     put_many,
 )
-from tests.support import FakeLambdaContext, LocalAws, http_event, load_handler
+from tests.core.handler_io import CONTEXT, decoded_body
+from tests.support import LocalAws, http_event, load_handler
 
-CONTEXT = FakeLambdaContext()
 CLEAN_STATUSES = {200, 304, 400, 405}
 
 # Any Unicode, lone surrogates included: API Gateway's JSON may carry "\ud800" escapes.
@@ -44,15 +43,6 @@ huge_digits = st.integers(4000, 6000).map(lambda n: "7" * n)
 values = st.one_of(
     any_text, long_text, digits, huge_digits, st.sampled_from(["1", "10", "0", "1,2", "\u00b2"])
 )
-
-
-def decoded_body(response: dict[str, Any]) -> bytes:
-    body: bytes = response["body"].encode()
-    if response["isBase64Encoded"]:
-        body = base64.b64decode(body)
-    if response["headers"].get("Content-Encoding") == "gzip":
-        body = gzip.decompress(body)
-    return body
 
 
 # The query --------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from pathlib import Path
 from tatourney_local.runner import PROGRAMS, read_pid_file, running
 from tatourney_local.services import REPO_ROOT
 from tests.local.conftest import WAIT_SECONDS, wait_until
-from tests.local.test_runner import get, run, started_until_ready
+from tests.local.processes import get, run, started_until_ready
 
 
 def quickstart_commands() -> list[str]:

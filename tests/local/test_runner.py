@@ -3,17 +3,14 @@ reaching the page through both streams, and `up`/`down` leaving no process or po
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import json
 import os
-import queue
 import signal
 import socket
 import subprocess
 import sys
 import threading
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -35,21 +32,12 @@ from tatourney_local.http_api import (
     http_api_event,
     site_and_api_handler,
 )
-from tatourney_local.runner import PROGRAMS, down, read_pid_file, running
-from tatourney_local.services import REPO_ROOT
+from tatourney_local.runner import PROGRAMS, read_pid_file, running
 from tatourney_local.simulator import PLAYERS, record_game
 from tatourney_local.stack import Stack
 from tests.local.conftest import WAIT_SECONDS, wait_until
+from tests.local.processes import get, run, started_until_ready
 from tests.support import EVENTS
-
-
-def get(url: str, **headers: str) -> tuple[int, Message, bytes]:
-    request = urllib.request.Request(url, headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, response.headers, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.headers, error.read()
 
 
 def stats(stack: Stack, query: str = "") -> tuple[int, Message, Any]:
@@ -322,9 +310,6 @@ def listening(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
-RUNNER_ENV = {**os.environ, "PYTHONPATH": str(REPO_ROOT / "src")}
-
-
 def runner(command: str, *options: str, state_dir: Path) -> list[str]:
     """The command line `make up` / `make down` run, with a state folder of the test's own."""
     module = ["-m", "tatourney_local.runner"]
@@ -332,61 +317,6 @@ def runner(command: str, *options: str, state_dir: Path) -> list[str]:
 
 
 Pids = list[tuple[str, int]]
-
-
-def run(command: list[str]) -> subprocess.CompletedProcess[str]:
-    """A command of the runner or of make, to its end (bounded), its output captured."""
-    return subprocess.run(
-        command,
-        cwd=REPO_ROOT,
-        env=RUNNER_ENV,
-        capture_output=True,
-        text=True,
-        timeout=2 * WAIT_SECONDS,
-        check=False,
-    )
-
-
-@contextlib.contextmanager
-def started_until_ready(
-    command: list[str], state_dir: Path
-) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    """Run `command` (the runner's `up`, or `make up`) until it prints `ready: URL`; yield the
-    process and the URL. Afterwards, as `make down` does: the runner stops its servers; what it
-    could not stop is stopped by the PIDs in its PID file. A test that failed midway leaves
-    nothing running either."""
-    process = subprocess.Popen(
-        command,
-        cwd=REPO_ROOT,
-        env=RUNNER_ENV,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    lines: queue.Queue[str] = queue.Queue()
-    assert process.stdout is not None
-
-    def read_lines() -> None:
-        for line in process.stdout or []:
-            lines.put(line)
-
-    reader = threading.Thread(target=read_lines)
-    reader.start()
-    output: list[str] = []
-    try:
-        deadline = time.monotonic() + 2 * WAIT_SECONDS
-        while not output or not output[-1].startswith("ready: "):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"{command} did not get ready:\n" + "".join(output))
-            with contextlib.suppress(queue.Empty):
-                output.append(lines.get(timeout=1))
-        yield process, output[-1].split(" ", 1)[1].strip()
-    finally:
-        down(state_dir)
-        if process.poll() is None:
-            process.kill()
-        process.wait(timeout=30)
-        reader.join(timeout=30)
 
 
 @pytest.fixture

@@ -15,8 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.terraform.terraform_cli import evaluate, needs_terraform
-from tests.terraform.test_structure import (
+from tests.terraform.hcl import (
     ROOT,
     load,
     locals_of,
@@ -25,6 +24,7 @@ from tests.terraform.test_structure import (
     resources,
     variables,
 )
+from tests.terraform.terraform_cli import evaluate, needs_terraform
 
 MONITORING = ROOT / "modules" / "monitoring"
 NAMESPACE = "Tatourney"

@@ -13,8 +13,7 @@ import pytest
 
 from tatourney import responses
 from tatourney_local.http_api import CONTENT_SECURITY_POLICY
-from tests.terraform.terraform_cli import evaluate, needs_terraform, plan
-from tests.terraform.test_structure import (
+from tests.terraform.hcl import (
     ROOT,
     blocks,
     load,
@@ -23,6 +22,7 @@ from tests.terraform.test_structure import (
     resources,
     variables,
 )
+from tests.terraform.terraform_cli import evaluate, needs_terraform, plan
 
 NETWORK_INTERFACE_ACTIONS = {
     "ec2:CreateNetworkInterface",

@@ -154,7 +154,7 @@ variable "lease_wait_ms" {
 }
 
 variable "lease_ttl_seconds" {
-  description = "Lifetime of the rebuild lease: longer than a rebuild takes (or a second reader takes it over and scans too), so a reader that dies holding it delays the next rebuild by at most this."
+  description = "Lifetime of the rebuild lease, 2 to 60 s: longer than a rebuild takes (or a second reader takes it over and scans too), so a reader that dies holding it delays the next rebuild by at most this. memcached expires items on a whole-second clock, so a lease of N s lasts between N - 1 and N."
   type        = number
   default     = 5
 

@@ -506,21 +506,33 @@ def small_item_memcached() -> Iterator[Memcached]:
     server.stop()
 
 
+@pytest.fixture
+def small_item_readers(
+    make_reader: Callable[..., Reader], small_item_memcached: Memcached
+) -> Callable[[int], list[Reader]]:
+    """Two containers on that memcached, configured with an item limit of `limit_bytes`. Their
+    full Scan has 30 s (half the lease): read whole, however slow the machine."""
+
+    def build(limit_bytes: int) -> list[Reader]:
+        return [
+            make_reader(
+                cache_endpoints=small_item_memcached.endpoint,
+                cache_item_limit_bytes=limit_bytes,
+                lease_ttl_seconds=60,
+            )
+            for _ in range(2)
+        ]
+
+    return build
+
+
 def test_board_that_fits_only_compressed_is_cached_compressed(
-    make_reader: Callable[..., Reader],
     aws: LocalAws,
     tables: TableNames,
-    small_item_memcached: Memcached,
+    small_item_readers: Callable[[int], list[Reader]],
 ) -> None:
     put_random_players(aws, tables.stats, 1500, name_bytes=8)  # ~140 KB as JSON
-    readers = [
-        make_reader(
-            cache_endpoints=small_item_memcached.endpoint,
-            cache_item_limit_bytes=65536,
-            lease_ttl_seconds=60,  # a Scan budget of 30 s: read whole, however slow the machine
-        )
-        for _ in range(2)
-    ]
+    readers = small_item_readers(65536)
     first = readers[0].leaderboard.read()
     assert len(players(first)) == 1500
     assert len(first.board.page(0, 1500).text) > 64 * 1024  # type: ignore[union-attr]
@@ -530,44 +542,28 @@ def test_board_that_fits_only_compressed_is_cached_compressed(
 
 
 def test_board_too_large_even_compressed_is_skipped_and_still_served(
-    make_reader: Callable[..., Reader],
     aws: LocalAws,
     tables: TableNames,
-    small_item_memcached: Memcached,
+    small_item_readers: Callable[[int], list[Reader]],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     put_random_players(aws, tables.stats, 3000, name_bytes=40)  # random names: zlib cannot help
     # The board is stored in chunks (about 23 players each here): an item limit this small is
     # what makes one too large.
-    readers = [
-        make_reader(
-            cache_endpoints=small_item_memcached.endpoint,
-            cache_item_limit_bytes=1024,
-            lease_ttl_seconds=60,  # a Scan budget of 30 s: read whole, however slow the machine
-        )
-        for _ in range(2)
-    ]
+    readers = small_item_readers(1024)
     answers = [reader.reads_from_the_table(1)[0] for reader in readers]
     assert all(len(players(a)) == 3000 for a in answers)
     assert "board too large to cache, skipped" in caplog.text
 
 
 def test_memcached_refusing_a_value_its_limit_is_smaller_than_configured_still_serves(
-    make_reader: Callable[..., Reader],
     aws: LocalAws,
     tables: TableNames,
-    small_item_memcached: Memcached,
+    small_item_readers: Callable[[int], list[Reader]],
 ) -> None:
     put_random_players(aws, tables.stats, 3000, name_bytes=40)
     # Misconfigured: the function believes in 1 MiB items, the server allows 64 KiB.
-    readers = [
-        make_reader(
-            cache_endpoints=small_item_memcached.endpoint,
-            cache_item_limit_bytes=1 << 20,
-            lease_ttl_seconds=60,  # a Scan budget of 30 s: read whole, however slow the machine
-        )
-        for _ in range(2)
-    ]
+    readers = small_item_readers(1 << 20)
     answers = [reader.leaderboard.read() for reader in readers]
     assert all(len(players(a)) == 3000 for a in answers)
 
